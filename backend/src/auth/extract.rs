@@ -1,0 +1,80 @@
+//! `Actor`: the authenticated caller, extracted from `Authorization: Bearer <jwt>`.
+//! The token is verified, then the user row is read, so deactivation, role changes and
+//! revocation (token version) take effect on the very next request.
+
+use super::tokens;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::users::queries as users;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use relay_protocol::users::Role;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: i64,
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+}
+
+impl Actor {
+    pub fn summary(&self) -> relay_protocol::users::UserSummary {
+        relay_protocol::users::UserSummary {
+            id: relay_protocol::UserId(self.id),
+            name: self.name.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// Verifies an access token and loads the current state of its user.
+pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Actor> {
+    let claims = tokens::verify_access(&state.config, token)?;
+    let user_id = claims.user_id()?;
+    let user = state
+        .db(move |conn| users::find(conn, user_id))
+        .await
+        .map_err(|e| match e {
+            AppError::Client { .. } => AppError::invalid_token(),
+            other => other,
+        })?;
+    if !user.active || user.token_version != claims.ver {
+        return Err(AppError::invalid_token());
+    }
+    Ok(Actor {
+        id: user.id,
+        role: user.role(),
+        name: user.name,
+        email: user.email,
+    })
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+impl FromRequest for Actor {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Actor, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("app state missing"))?;
+            let token = token.ok_or_else(|| {
+                AppError::unauthorized("sign in first: send Authorization: Bearer <access token>")
+            })?;
+            authenticate(&state, &token).await
+        })
+    }
+}

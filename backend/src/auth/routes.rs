@@ -1,0 +1,229 @@
+//! `/api/auth/*` and `/api/me`: thin handlers over `auth::queries` and `users::queries`.
+
+use super::queries::{self as sessions, Rotation};
+use super::{password, tokens, Actor};
+use crate::error::{AppError, AppResult};
+use crate::http::Body;
+use crate::state::AppState;
+use crate::users::model::{normalize_email, normalize_name, NewUser, User, UserChanges};
+use crate::users::queries as users;
+use actix_web::{web, HttpResponse};
+use relay_protocol::auth::{
+    AuthResponse, ChangePasswordRequest, LoginRequest, LogoutRequest, RefreshRequest,
+    RegisterRequest,
+};
+use relay_protocol::users::{Role, UserView};
+use relay_protocol::{ErrorCode, ErrorEnvelope};
+use std::collections::BTreeMap;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // One resource per path, so a wrong method is a 405, not a 404.
+    cfg.service(web::resource("/auth/register").route(web::post().to(register)));
+    cfg.service(web::resource("/auth/login").route(web::post().to(login)));
+    cfg.service(web::resource("/auth/refresh").route(web::post().to(refresh)));
+    cfg.service(web::resource("/auth/logout").route(web::post().to(logout)));
+    cfg.service(web::resource("/me").route(web::get().to(me)));
+    cfg.service(web::resource("/me/password").route(web::put().to(change_password)));
+}
+
+/// Signs `user` in: a new refresh-token family and a fresh access token.
+async fn start_session(state: &AppState, user: User) -> AppResult<AuthResponse> {
+    let ttl = state.config.refresh_token_ttl_days;
+    let user_id = user.id;
+    let refresh_token = state
+        .db(move |conn| sessions::issue(conn, user_id, uuid::Uuid::new_v4(), ttl))
+        .await?;
+    respond(state, user, refresh_token)
+}
+
+fn respond(state: &AppState, user: User, refresh_token: String) -> AppResult<AuthResponse> {
+    let access_token =
+        tokens::issue_access(&state.config, user.id, user.role(), user.token_version)?;
+    Ok(AuthResponse {
+        user: user.view(),
+        access_token,
+        refresh_token,
+        expires_in: state.config.access_token_ttl,
+    })
+}
+
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = AuthResponse), (status = 409, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: Body<RegisterRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let mut problems = BTreeMap::new();
+    let email = normalize_email(&body.email).map_err(|p| problems.insert("email".into(), p.into()));
+    let name = normalize_name(&body.name).map_err(|p| problems.insert("name".into(), p.into()));
+    if let Err(AppError::Client {
+        fields: Some(f), ..
+    }) = password::check_policy("password", &body.password)
+    {
+        problems.extend(f);
+    }
+    let (Ok(email), Ok(name), true) = (email, name, problems.is_empty()) else {
+        return Err(AppError::invalid_fields(problems));
+    };
+    let hash = password::hash(body.password, state.config.bcrypt_cost).await?;
+    let user = state
+        .db(move |conn| {
+            users::insert(
+                conn,
+                &NewUser {
+                    email: &email,
+                    name: &name,
+                    role: Role::Customer.as_str(),
+                    password_hash: &hash,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(start_session(&state, user).await?))
+}
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorEnvelope)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: Body<LoginRequest>,
+) -> AppResult<web::Json<AuthResponse>> {
+    let body = body.0;
+    let wrong = || {
+        AppError::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidCredentials,
+            "wrong email or password",
+        )
+    };
+    let cost = state.config.bcrypt_cost;
+    let Ok(email) = normalize_email(&body.email) else {
+        password::burn_time(cost).await?;
+        return Err(wrong());
+    };
+    let user = state
+        .db(move |conn| users::find_by_email(conn, &email))
+        .await?;
+    let Some(user) = user else {
+        password::burn_time(cost).await?;
+        return Err(wrong());
+    };
+    // Over-long passwords can never match (none is stored); still spend the time.
+    let ok = body.password.len() <= password::MAX_BYTES
+        && password::verify(body.password, user.password_hash.clone()).await?;
+    if !ok || !user.active {
+        return Err(wrong());
+    }
+    Ok(web::Json(start_session(&state, user).await?))
+}
+
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorEnvelope)))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Body<RefreshRequest>,
+) -> AppResult<web::Json<AuthResponse>> {
+    let presented = body.0.refresh_token;
+    let ttl = state.config.refresh_token_ttl_days;
+    match state
+        .db(move |conn| sessions::rotate(conn, &presented, ttl))
+        .await?
+    {
+        Rotation::Rotated {
+            user,
+            refresh_token,
+        } => Ok(web::Json(respond(&state, user, refresh_token)?)),
+        Rotation::Invalid => Err(AppError::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidToken,
+            "the refresh token is invalid or expired; sign in again",
+        )),
+        Rotation::Reused => Err(AppError::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidToken,
+            "this refresh token was already used; every session of that sign-in has been ended",
+        )),
+    }
+}
+
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = LogoutRequest,
+    responses((status = 204), (status = 401, body = ErrorEnvelope)))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    actor: Option<Actor>,
+    body: Body<LogoutRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.0;
+    if body.all {
+        let actor = actor.ok_or_else(|| {
+            AppError::unauthorized("ending every session needs a valid access token")
+        })?;
+        // Bumping the token version revokes every access token; refresh tokens go too.
+        state
+            .db(move |conn| {
+                let user = users::find(conn, actor.id)?;
+                users::update(
+                    conn,
+                    actor.id,
+                    UserChanges {
+                        token_version: Some(user.token_version + 1),
+                        ..Default::default()
+                    },
+                )?;
+                users::revoke_all_refresh_tokens(conn, actor.id)
+            })
+            .await?;
+    } else {
+        let token = body
+            .refresh_token
+            .ok_or_else(|| AppError::invalid("refresh_token", "is required unless all is true"))?;
+        state
+            .db(move |conn| sessions::revoke_by_token(conn, &token))
+            .await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
+pub async fn me(state: web::Data<AppState>, actor: Actor) -> AppResult<web::Json<UserView>> {
+    let user = state.db(move |conn| users::find(conn, actor.id)).await?;
+    Ok(web::Json(user.view()))
+}
+
+/// Changes the password, ends every other session, and returns a fresh session for
+/// this device.
+#[utoipa::path(put, path = "/api/me/password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses((status = 200, body = AuthResponse), (status = 422, body = ErrorEnvelope)))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Body<ChangePasswordRequest>,
+) -> AppResult<web::Json<AuthResponse>> {
+    let body = body.0;
+    password::check_policy("new_password", &body.new_password)?;
+    let user = state.db(move |conn| users::find(conn, actor.id)).await?;
+    if body.current_password.len() > password::MAX_BYTES
+        || !password::verify(body.current_password, user.password_hash.clone()).await?
+    {
+        return Err(AppError::invalid("current_password", "does not match"));
+    }
+    let hash = password::hash(body.new_password, state.config.bcrypt_cost).await?;
+    let user_id = user.id;
+    let user = state
+        .db(move |conn| {
+            users::update(
+                conn,
+                user_id,
+                UserChanges {
+                    password_hash: Some(hash),
+                    ..Default::default()
+                },
+            )
+        })
+        .await?;
+    Ok(web::Json(start_session(&state, user).await?))
+}

@@ -1,0 +1,4 @@
+//! The two-level category tree: rows, queries and routes.
+
+pub mod queries;
+pub mod routes;

@@ -1,0 +1,205 @@
+//! Typed configuration, read once from the environment at start.
+//! Every problem is reported at once, so a bad deployment is fixed in one go.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub bind: SocketAddr,
+    pub jwt_secret: Vec<u8>,
+    /// `RELAY_DEV=1`: development defaults (a fixed JWT secret, localhost origins).
+    pub dev: bool,
+    pub allowed_origins: Vec<String>,
+    pub static_dir: Option<PathBuf>,
+    pub upload_dir: PathBuf,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub slack_webhook_url: Option<String>,
+    pub instance_id: String,
+    pub bcrypt_cost: u32,
+    /// Lifetime of access tokens in seconds (at most 900).
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl_days: i64,
+    pub db_pool_size: u32,
+    pub max_upload_bytes: usize,
+    pub max_json_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+const DEV_JWT_SECRET: &str = "relay-desk-development-secret-do-not-use-in-production";
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds the config from any key lookup (the environment in production, a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut errors = Vec::new();
+        let var = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let dev = matches!(var("RELAY_DEV").as_deref(), Some("1" | "true" | "yes"));
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| {
+            errors.push("DATABASE_URL is required (postgres://user@host:port/db)".into());
+            String::new()
+        });
+        let redis_url = var("REDIS_URL");
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                errors.push(format!(
+                    "REDIS_URL must start with redis:// or rediss://, got {url:?}"
+                ));
+            }
+        }
+        let bind = var("BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind.parse().unwrap_or_else(|_| {
+            errors.push(format!(
+                "BIND must be host:port like 127.0.0.1:8080, got {bind:?}"
+            ));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        let jwt_secret = match var("JWT_SECRET") {
+            Some(s) if s.len() >= 32 => s.into_bytes(),
+            Some(_) => {
+                errors.push("JWT_SECRET must be at least 32 characters".into());
+                Vec::new()
+            }
+            None if dev => DEV_JWT_SECRET.as_bytes().to_vec(),
+            None => {
+                errors.push("JWT_SECRET is required (or set RELAY_DEV=1 for development)".into());
+                Vec::new()
+            }
+        };
+        let allowed_origins: Vec<String> = match var("ALLOWED_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            None => {
+                let port = bind.port();
+                vec![
+                    format!("http://127.0.0.1:{port}"),
+                    format!("http://localhost:{port}"),
+                ]
+            }
+        };
+        for o in &allowed_origins {
+            if !(o.starts_with("http://") || o.starts_with("https://")) {
+                errors.push(format!(
+                    "ALLOWED_ORIGINS entries must be http(s) origins, got {o:?}"
+                ));
+            }
+        }
+        let static_dir = var("STATIC_DIR").map(PathBuf::from);
+        if let Some(d) = &static_dir {
+            if !d.join("index.html").is_file() {
+                errors.push(format!("STATIC_DIR {} has no index.html", d.display()));
+            }
+        }
+        let upload_dir = PathBuf::from(var("UPLOAD_DIR").unwrap_or_else(|| "data/uploads".into()));
+        let mail_from = var("MAIL_FROM").unwrap_or_else(|| "Relay Desk <desk@localhost>".into());
+        let instance_id = var("INSTANCE_ID").unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "relay".into());
+            format!("{host}-{}", std::process::id())
+        });
+
+        let mut number = |key: &str, default: i64, min: i64, max: i64| -> i64 {
+            match var(key) {
+                None => default,
+                Some(v) => match v.parse::<i64>() {
+                    Ok(n) if (min..=max).contains(&n) => n,
+                    _ => {
+                        errors.push(format!(
+                            "{key} must be a whole number in {min}..={max}, got {v:?}"
+                        ));
+                        default
+                    }
+                },
+            }
+        };
+        let bcrypt_cost = number("BCRYPT_COST", 12, 4, 31) as u32;
+        let access_token_ttl = number("ACCESS_TOKEN_TTL", 900, 10, 900);
+        let refresh_token_ttl_days = number("REFRESH_TOKEN_TTL_DAYS", 30, 1, 365);
+        let db_pool_size = number("DB_POOL_SIZE", 16, 1, 200) as u32;
+        let max_upload_bytes = number("MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 1 << 30) as usize;
+        let max_json_bytes = number("MAX_JSON_BYTES", 256 * 1024, 1024, 16 << 20) as usize;
+
+        if !errors.is_empty() {
+            return Err(ConfigError(errors));
+        }
+        Ok(Config {
+            database_url,
+            redis_url,
+            bind,
+            jwt_secret,
+            dev,
+            allowed_origins,
+            static_dir,
+            upload_dir,
+            smtp_url: var("SMTP_URL"),
+            mail_from,
+            slack_webhook_url: var("SLACK_WEBHOOK_URL"),
+            instance_id,
+            bcrypt_cost,
+            access_token_ttl,
+            refresh_token_ttl_days,
+            db_pool_size,
+            max_upload_bytes,
+            max_json_bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let err = cfg(&[("BIND", "nope"), ("BCRYPT_COST", "99")]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("DATABASE_URL is required"), "{text}");
+        assert!(text.contains("JWT_SECRET is required"), "{text}");
+        assert!(text.contains("BIND must be"), "{text}");
+        assert!(text.contains("BCRYPT_COST"), "{text}");
+    }
+
+    #[test]
+    fn dev_mode_defaults() {
+        let c = cfg(&[("DATABASE_URL", "postgres://x"), ("RELAY_DEV", "1")]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert!(c
+            .allowed_origins
+            .contains(&"http://localhost:8080".to_string()));
+        assert_eq!(c.access_token_ttl, 900);
+        assert!(c.redis_url.is_none());
+    }
+
+    #[test]
+    fn short_secret_refused() {
+        let err = cfg(&[("DATABASE_URL", "postgres://x"), ("JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.to_string().contains("at least 32"));
+    }
+}

@@ -1,0 +1,167 @@
+//! Request-level plumbing: extractor error handlers and the catch-all that turns any
+//! bare error response (unknown route, wrong method, oversized body) into the envelope.
+
+use crate::error::AppError;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::error::{InternalError, JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use relay_protocol::ErrorCode;
+
+fn respond(
+    err: impl std::fmt::Debug + std::fmt::Display + 'static,
+    app: AppError,
+) -> actix_web::Error {
+    InternalError::from_response(err, app.error_response()).into()
+}
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| {
+            let app = match &err {
+                JsonPayloadError::ContentType => AppError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as JSON with Content-Type: application/json",
+                ),
+                JsonPayloadError::Overflow { limit }
+                | JsonPayloadError::OverflowKnownLength { limit, .. } => AppError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    format!("the JSON body is larger than {limit} bytes"),
+                ),
+                JsonPayloadError::Deserialize(e) if e.is_data() => AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::ValidationFailed,
+                    format!("the body does not fit this endpoint: {e}"),
+                ),
+                JsonPayloadError::Deserialize(e) => AppError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidJson,
+                    format!("the body is not valid JSON: {e}"),
+                ),
+                other => AppError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadRequest,
+                    format!("could not read the body: {other}"),
+                ),
+            };
+            respond(err, app)
+        })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        let msg = format!("invalid query string: {err}");
+        respond(
+            err,
+            AppError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, msg),
+        )
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|err: PathError, _req| respond(err, AppError::not_found("resource")))
+}
+
+/// Unknown `/api/...` routes.
+pub async fn api_not_found(req: HttpRequest) -> HttpResponse {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        format!("no such endpoint: {} {}", req.method(), req.path()),
+    )
+    .error_response()
+}
+
+/// Wraps any error response that is not already JSON (e.g. actix's own 405 or 413) in
+/// the SPEC §3 envelope.
+pub fn envelope_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "not found".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            format!(
+                "{} is not allowed on {}",
+                res.request().method(),
+                res.request().path()
+            ),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            (ErrorCode::PayloadTooLarge, "the body is too large".into())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            ErrorCode::UnsupportedMediaType,
+            "unsupported content type".into(),
+        ),
+        StatusCode::UNAUTHORIZED => (ErrorCode::Unauthorized, "sign in first".into()),
+        StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "forbidden".into()),
+        StatusCode::TOO_MANY_REQUESTS => (ErrorCode::RateLimited, "too many requests".into()),
+        s if s.is_server_error() => (ErrorCode::Internal, "internal error".into()),
+        _ => (ErrorCode::BadRequest, "bad request".into()),
+    };
+    let body = serde_json::to_string(&relay_protocol::ErrorEnvelope {
+        error: relay_protocol::ErrorBody {
+            code,
+            message,
+            fields: None,
+        },
+    })
+    .unwrap_or_default();
+    let (req, mut res) = res.into_parts();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let res = res.set_body(body);
+    let res = ServiceResponse::new(req, res).map_body(|_, b| EitherBody::right(BoxBody::new(b)));
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+/// A JSON request body. Like `web::Json` (same size limit and errors) but stricter:
+/// the body must be a JSON *object* (serde would otherwise accept an array for a
+/// struct), and a body that does not fit the type is a 422 that names the problem.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Body<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let fut = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let web::Json(value) = fut.await?;
+            let unfit = |m: String| -> actix_web::Error {
+                AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::ValidationFailed,
+                    m,
+                )
+                .into()
+            };
+            if !value.is_object() {
+                return Err(unfit("the body must be a JSON object".into()));
+            }
+            serde_json::from_value(value)
+                .map(Body)
+                .map_err(|e| unfit(format!("the body does not fit this endpoint: {e}")))
+        })
+    }
+}

@@ -1,0 +1,89 @@
+//! Relay Desk server library: builds the actix `App` (the same function serves
+//! production and the tests) and exposes the domain modules.
+
+pub mod auth;
+pub mod categories;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod messages;
+pub mod openapi;
+pub mod seed;
+pub mod state;
+pub mod tickets;
+pub mod users;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::{web, App, Responder};
+pub use state::AppState;
+
+/// The whole HTTP application. Production (`serve`) and the tests call this.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let static_dir = state.config.static_dir.clone();
+    let json_limit = state.config.max_json_bytes;
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(http::json_config(json_limit))
+        .app_data(http::query_config())
+        .app_data(http::path_config())
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "same-origin")),
+        )
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .configure(health::configure)
+        .service(
+            web::scope("/api")
+                .wrap(ErrorHandlers::new().default_handler(http::envelope_errors))
+                .route("/openapi.json", web::get().to(openapi::serve))
+                .configure(auth::routes::configure)
+                .configure(users::routes::configure)
+                .configure(categories::routes::configure)
+                .configure(tickets::routes::configure)
+                .configure(messages::routes::configure)
+                .default_service(web::to(http::api_not_found)),
+        )
+        .configure(move |cfg| {
+            if let Some(dir) = static_dir {
+                cfg.service(spa_files(dir));
+            }
+        })
+        .default_service(web::to(http::api_not_found))
+}
+
+/// The built SPA: real files as they are, every other path gets `index.html` so the
+/// client-side router can handle deep links (history API fallback).
+fn spa_files(dir: std::path::PathBuf) -> actix_files::Files {
+    let index = dir.join("index.html");
+    actix_files::Files::new("/", dir)
+        .index_file("index.html")
+        .default_handler(actix_web::dev::fn_service(move |req: ServiceRequest| {
+            let index = index.clone();
+            async move {
+                let (req, _) = req.into_parts();
+                let file = actix_files::NamedFile::open_async(index).await?;
+                let res = file
+                    .customize()
+                    .insert_header(("Cache-Control", "no-cache"))
+                    .respond_to(&req)
+                    .map_into_boxed_body();
+                Ok(ServiceResponse::new(req, res))
+            }
+        }))
+}

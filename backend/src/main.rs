@@ -1,0 +1,104 @@
+//! `relay-desk`: serve (default), migrate, create-admin, seed-demo.
+
+use clap::{Parser, Subcommand};
+use relay_desk::config::Config;
+use relay_desk::{db, seed, AppState};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "relay-desk",
+    version,
+    about = "Relay Desk: a real-time, chat-centric help desk"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run migrations, then serve the API, the WebSocket and the SPA (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account (or promote and reset an existing one).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        password: String,
+    },
+    /// Load demo users, categories and tickets (once; later runs do nothing).
+    SeedDemo,
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config).map(|n| println!("applied {n} migration(s)")),
+        Command::CreateAdmin {
+            email,
+            name,
+            password,
+        } => seed::create_admin(&config, &email, &name, &password)
+            .map(|u| println!("admin {} (id {}) is ready", u.email, u.id))
+            .map_err(Into::into),
+        Command::SeedDemo => seed::seed_demo(&config).map_err(Into::into),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn migrate(config: &Config) -> Result<usize, Box<dyn std::error::Error>> {
+    let pool = db::build_pool(&config.database_url, 1)?;
+    let mut conn = pool.get()?;
+    Ok(db::run_migrations(&mut conn)?)
+}
+
+fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let applied = migrate(&config)?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    let pool = db::build_pool(&config.database_url, config.db_pool_size)?;
+    let bind = config.bind;
+    let state = AppState::new(config, pool);
+    tracing::info!(%bind, instance = %state.config.instance_id, "serving");
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::HttpServer::new(move || relay_desk::app(state.clone()))
+            .bind(bind)?
+            .shutdown_timeout(10)
+            .run()
+            .await
+    })?;
+    Ok(())
+}

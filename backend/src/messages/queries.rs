@@ -1,0 +1,246 @@
+//! Message storage. `post` is the only way a message is written: it locks the ticket
+//! row, hands out the next `seq`, applies the lifecycle effects of the reply and stores
+//! everything in one transaction, so `seq` is strictly increasing and gap-free per ticket
+//! and a `client_id` retry returns the stored message instead of a duplicate.
+
+use crate::auth::policy::{check_ticket, visible_kinds, TicketAction};
+use crate::auth::Actor;
+use crate::db::schema::{messages, users};
+use crate::error::{AppError, AppResult};
+use crate::tickets::model::{Ticket, TicketChanges};
+use crate::tickets::queries as tickets;
+use crate::users::model::User;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use relay_protocol::messages::{MessageKind, MessagePage, MessageView};
+use relay_protocol::users::Role;
+use relay_protocol::{ErrorCode, MessageId, TicketId};
+use uuid::Uuid;
+
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = messages)]
+pub struct Message {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub seq: i64,
+    pub author_id: Option<i64>,
+    pub kind: String,
+    pub body: String,
+    pub client_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Message {
+    pub fn kind(&self) -> MessageKind {
+        MessageKind::parse(&self.kind).unwrap_or(MessageKind::Internal)
+    }
+
+    pub fn view(&self, author: Option<&User>) -> MessageView {
+        let kind = self.kind();
+        MessageView {
+            id: MessageId(self.id),
+            ticket_id: TicketId(self.ticket_id),
+            seq: self.seq,
+            author: author.map(User::summary),
+            kind,
+            internal: kind == MessageKind::Internal,
+            body: self.body.clone(),
+            client_id: self.client_id,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The outcome of a post.
+#[derive(Debug)]
+pub struct Posted {
+    pub message: MessageView,
+    /// The ticket after the post (status, first response, updated time).
+    pub ticket: Ticket,
+    /// True when `client_id` matched an already stored message: nothing was written.
+    pub replayed: bool,
+}
+
+pub fn clean_body(raw: &str) -> AppResult<String> {
+    if raw.trim().is_empty() {
+        return Err(AppError::invalid("body", "is required"));
+    }
+    crate::error::no_nul("body", raw)?;
+    if raw.chars().count() > MAX_BODY_CHARS {
+        return Err(AppError::invalid(
+            "body",
+            format!("must be at most {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    Ok(raw.trim_end().to_owned())
+}
+
+fn existing(conn: &mut PgConnection, author: i64, client_id: Uuid) -> AppResult<Option<Message>> {
+    Ok(messages::table
+        .filter(messages::author_id.eq(author))
+        .filter(messages::client_id.eq(client_id))
+        .select(Message::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn post(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    ticket_id: i64,
+    body: &str,
+    internal: bool,
+    client_id: Option<Uuid>,
+) -> AppResult<Posted> {
+    let body = clean_body(body)?;
+    let author = crate::users::queries::find(conn, actor.id)?;
+    let result = conn.transaction(|conn| {
+        // The row lock serialises every post to this ticket: seq order is commit order,
+        // and a concurrent retry of the same client_id sees the first one's row.
+        let ticket = tickets::lock(conn, ticket_id)?;
+        let facts = ticket.facts();
+        check_ticket(
+            actor,
+            &facts,
+            if internal {
+                TicketAction::AddInternalNote
+            } else {
+                TicketAction::ReplyPublic
+            },
+        )?;
+        if let Some(cid) = client_id {
+            if let Some(m) = existing(conn, actor.id, cid)? {
+                if m.ticket_id != ticket_id {
+                    return Err(AppError::conflict(
+                        ErrorCode::ClientIdConflict,
+                        "this client_id was already used for a message on another ticket",
+                    ));
+                }
+                return Ok(Posted {
+                    message: m.view(Some(&author)),
+                    ticket,
+                    replayed: true,
+                });
+            }
+        }
+        let staff = actor.role.is_staff();
+        if !staff && ticket.status() == relay_protocol::tickets::TicketStatus::Closed {
+            return Err(AppError::conflict(
+                ErrorCode::TicketClosed,
+                "this ticket is closed; reopen it to continue the conversation",
+            ));
+        }
+        let now = Utc::now();
+        let seq = ticket.last_seq + 1;
+        let kind = if internal {
+            MessageKind::Internal
+        } else {
+            MessageKind::Public
+        };
+        let stored: Message = diesel::insert_into(messages::table)
+            .values((
+                messages::ticket_id.eq(ticket_id),
+                messages::seq.eq(seq),
+                messages::author_id.eq(actor.id),
+                messages::kind.eq(kind.as_str()),
+                messages::body.eq(&body),
+                messages::client_id.eq(client_id),
+                messages::created_at.eq(now),
+            ))
+            .returning(Message::as_returning())
+            .get_result(conn)?;
+
+        let before = ticket.lifecycle();
+        let after = match (staff, internal) {
+            (false, _) => before.customer_replied(),
+            (true, false) => before.staff_replied_publicly(now),
+            (true, true) => before,
+        };
+        let mut changes = TicketChanges {
+            last_seq: Some(seq),
+            ..Default::default()
+        };
+        let mut log = Vec::new();
+        tickets::apply_lifecycle(
+            &ticket,
+            Some(actor.id),
+            before,
+            after,
+            &mut changes,
+            &mut log,
+        );
+        let ticket = tickets::save(conn, ticket, changes, log, true)?;
+        Ok(Posted {
+            message: stored.view(Some(&author)),
+            ticket,
+            replayed: false,
+        })
+    });
+    match result {
+        // Same client_id raced on two different tickets: the unique index decided.
+        Err(AppError::Database(e))
+            if crate::db::is_unique_violation(&e, "messages_client_id_key") =>
+        {
+            let cid = client_id
+                .ok_or_else(|| AppError::internal("client_id conflict without client_id"))?;
+            match existing(conn, actor.id, cid)? {
+                Some(m) if m.ticket_id == ticket_id => {
+                    let ticket = tickets::find(conn, ticket_id)?;
+                    Ok(Posted {
+                        message: m.view(Some(&author)),
+                        ticket,
+                        replayed: true,
+                    })
+                }
+                _ => Err(AppError::conflict(
+                    ErrorCode::ClientIdConflict,
+                    "this client_id was already used for a message on another ticket",
+                )),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Messages of a ticket that `role` may see, ascending by `seq`.
+/// `after_seq`: the oldest `limit` above it; `before_seq`: the newest `limit` below it;
+/// neither: the newest `limit`.
+pub fn list(
+    conn: &mut PgConnection,
+    role: Role,
+    ticket_id: i64,
+    after_seq: Option<i64>,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> AppResult<MessagePage> {
+    let mut q = messages::table
+        .left_join(users::table)
+        .filter(messages::ticket_id.eq(ticket_id))
+        .filter(messages::kind.eq_any(visible_kinds(role)))
+        .select((Message::as_select(), Option::<User>::as_select()))
+        .into_boxed();
+    let ascending = after_seq.is_some();
+    if let Some(a) = after_seq {
+        q = q.filter(messages::seq.gt(a));
+    }
+    if let Some(b) = before_seq {
+        q = q.filter(messages::seq.lt(b));
+    }
+    q = if ascending {
+        q.order(messages::seq.asc())
+    } else {
+        q.order(messages::seq.desc())
+    };
+    let mut rows: Vec<(Message, Option<User>)> = q.limit(limit + 1).load(conn)?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    if !ascending {
+        rows.reverse();
+    }
+    Ok(MessagePage {
+        items: rows.iter().map(|(m, u)| m.view(u.as_ref())).collect(),
+        has_more,
+    })
+}

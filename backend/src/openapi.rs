@@ -1,0 +1,64 @@
+//! The OpenAPI document, generated from the handlers' annotations and the wire types.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Relay Desk API", description = "Real-time help desk: REST part. The WebSocket protocol is described in SPEC §4."),
+    paths(
+        crate::health::healthz,
+        crate::health::readyz,
+        crate::auth::routes::register,
+        crate::auth::routes::login,
+        crate::auth::routes::refresh,
+        crate::auth::routes::logout,
+        crate::auth::routes::me,
+        crate::auth::routes::change_password,
+        crate::users::routes::list,
+        crate::users::routes::create,
+        crate::users::routes::get,
+        crate::users::routes::update,
+        crate::users::routes::deactivate,
+        crate::users::routes::staff,
+        crate::categories::routes::tree,
+        crate::categories::routes::create,
+        crate::categories::routes::update,
+        crate::categories::routes::delete,
+        crate::tickets::routes::list,
+        crate::tickets::routes::create,
+        crate::tickets::routes::get,
+        crate::tickets::routes::update,
+        crate::tickets::routes::assign,
+        crate::tickets::routes::history,
+        crate::messages::routes::list,
+        crate::messages::routes::post,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth"), (name = "users"), (name = "categories"), (name = "tickets"),
+        (name = "messages"), (name = "operations"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub async fn serve() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,887 @@
+//! Ticket queries: numbering, create, change, assign, list/search and history. Every
+//! change and its history rows are written in one transaction.
+
+use super::lifecycle::Lifecycle;
+use super::model::{HistoryRow, NewHistory, NewTicket, Ticket, TicketChanges};
+use crate::auth::policy::{self, check_desk, check_ticket, DeskAction, TicketAction};
+use crate::auth::Actor;
+use crate::categories::queries::{self as categories, Category};
+use crate::db::schema::{
+    categories as categories_t, messages, sla_policies, ticket_counters, ticket_history,
+    ticket_tags, tickets, users,
+};
+use crate::error::{AppError, AppResult};
+use crate::users::model::User;
+use crate::users::queries as user_q;
+use base64::Engine;
+use chrono::{DateTime, Datelike, Duration, Utc};
+use diesel::dsl::{count_star, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use relay_protocol::tickets::{
+    CategoryRef, CreateTicketRequest, HistoryEntry, Priority, TicketListQuery, TicketPage,
+    TicketStatus, TicketView, UpdateTicketRequest,
+};
+use relay_protocol::users::Role;
+use relay_protocol::{CategoryId, TicketId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+pub const MAX_TAGS: usize = 20;
+
+/// Finds a ticket by numeric id or by its `TICK-YYYY-NNNN` number.
+pub fn find_by_ref(conn: &mut PgConnection, reference: &str) -> AppResult<Ticket> {
+    let reference = reference.trim();
+    let found = if let Ok(id) = reference.parse::<i64>() {
+        tickets::table
+            .find(id)
+            .select(Ticket::as_select())
+            .first(conn)
+            .optional()?
+    } else if is_ticket_number(reference) {
+        tickets::table
+            .filter(tickets::number.eq(reference.to_uppercase()))
+            .select(Ticket::as_select())
+            .first(conn)
+            .optional()?
+    } else {
+        None
+    };
+    found.ok_or_else(|| AppError::not_found("ticket"))
+}
+
+/// `TICK-YYYY-NNNN` (case-insensitive), at least four digits of sequence.
+pub fn is_ticket_number(s: &str) -> bool {
+    let upper = s.to_ascii_uppercase();
+    let Some(rest) = upper.strip_prefix("TICK-") else {
+        return false;
+    };
+    let Some((year, seq)) = rest.split_once('-') else {
+        return false;
+    };
+    year.len() == 4
+        && year.bytes().all(|b| b.is_ascii_digit())
+        && (4..=10).contains(&seq.len())
+        && seq.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn find(conn: &mut PgConnection, id: i64) -> AppResult<Ticket> {
+    tickets::table
+        .find(id)
+        .select(Ticket::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("ticket"))
+}
+
+/// Locks the ticket row for the rest of the transaction.
+pub fn lock(conn: &mut PgConnection, id: i64) -> AppResult<Ticket> {
+    tickets::table
+        .find(id)
+        .select(Ticket::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("ticket"))
+}
+
+/// Hands out the next number of `year`. Runs in the caller's transaction: the counter
+/// row stays locked until commit, and a rollback gives the number back (gap-free).
+fn next_number(conn: &mut PgConnection, year: i32) -> AppResult<String> {
+    let n: i32 = diesel::insert_into(ticket_counters::table)
+        .values((
+            ticket_counters::year.eq(year),
+            ticket_counters::last_number.eq(1),
+        ))
+        .on_conflict(ticket_counters::year)
+        .do_update()
+        .set(ticket_counters::last_number.eq(ticket_counters::last_number + 1))
+        .returning(ticket_counters::last_number)
+        .get_result(conn)?;
+    Ok(format!("TICK-{year}-{n:04}"))
+}
+
+/// SLA due times for `priority`, counted from `from`.
+fn sla_due(
+    conn: &mut PgConnection,
+    priority: Priority,
+    from: DateTime<Utc>,
+) -> AppResult<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    let policy: Option<(i32, i32)> = sla_policies::table
+        .find(priority.as_str())
+        .select((
+            sla_policies::first_response_minutes,
+            sla_policies::resolution_minutes,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match policy {
+        Some((fr, res)) => (
+            Some(from + Duration::minutes(fr.into())),
+            Some(from + Duration::minutes(res.into())),
+        ),
+        None => (None, None),
+    })
+}
+
+fn history(
+    ticket_id: i64,
+    actor_id: Option<i64>,
+    field: &'static str,
+    old: Option<String>,
+    new: Option<String>,
+) -> NewHistory {
+    NewHistory {
+        ticket_id,
+        actor_id,
+        field,
+        old_value: old,
+        new_value: new,
+    }
+}
+
+pub fn clean_title(raw: &str) -> Result<String, String> {
+    let t = raw.trim();
+    if t.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    if t.is_empty() {
+        return Err("is required".into());
+    }
+    if t.chars().count() > 200 {
+        return Err("must be at most 200 characters".into());
+    }
+    Ok(t.to_owned())
+}
+
+pub fn clean_description(raw: &str) -> Result<String, String> {
+    if raw.contains('\0') {
+        return Err("must not contain NUL characters".into());
+    }
+    if raw.chars().count() > 20_000 {
+        return Err("must be at most 20000 characters".into());
+    }
+    Ok(raw.trim().to_owned())
+}
+
+/// Lower-cases, trims and de-duplicates tags; each is 1–40 of `a-z 0-9 _ -`.
+pub fn clean_tags(raw: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in raw {
+        let t = t.trim().to_lowercase();
+        let valid = !t.is_empty()
+            && t.len() <= 40
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && t.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        if !valid {
+            return Err(format!("{t:?} is not a tag (1-40 of a-z, 0-9, _ and -)"));
+        }
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(format!("at most {MAX_TAGS} tags"));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn set_tags(conn: &mut PgConnection, ticket_id: i64, tags: &[String]) -> AppResult<()> {
+    diesel::delete(ticket_tags::table.filter(ticket_tags::ticket_id.eq(ticket_id)))
+        .execute(conn)?;
+    let rows: Vec<_> = tags
+        .iter()
+        .map(|t| (ticket_tags::ticket_id.eq(ticket_id), ticket_tags::tag.eq(t)))
+        .collect();
+    diesel::insert_into(ticket_tags::table)
+        .values(&rows)
+        .execute(conn)?;
+    Ok(())
+}
+
+fn tags_of(conn: &mut PgConnection, ticket_id: i64) -> AppResult<Vec<String>> {
+    Ok(ticket_tags::table
+        .filter(ticket_tags::ticket_id.eq(ticket_id))
+        .select(ticket_tags::tag)
+        .order(ticket_tags::tag.asc())
+        .load(conn)?)
+}
+
+fn check_category(conn: &mut PgConnection, id: Option<CategoryId>) -> AppResult<Option<i64>> {
+    match id {
+        None => Ok(None),
+        Some(c) => match categories::find(conn, c.0) {
+            Ok(cat) => Ok(Some(cat.id)),
+            Err(AppError::Client { .. }) => {
+                Err(AppError::invalid("category_id", "no such category"))
+            }
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// A user who can hold tickets: active staff.
+fn check_assignee(conn: &mut PgConnection, id: i64) -> AppResult<User> {
+    match user_q::find(conn, id) {
+        Ok(u) if u.active && u.role().is_staff() => Ok(u),
+        Ok(_) | Err(AppError::Client { .. }) => Err(AppError::invalid(
+            "assignee_id",
+            "must be an active technician, supervisor or admin",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    req: &CreateTicketRequest,
+) -> AppResult<Ticket> {
+    let requester_id = req.requester_id.map(|r| r.0).unwrap_or(actor.id);
+    check_desk(actor, DeskAction::CreateTicketFor(requester_id))?;
+    let mut problems = BTreeMap::new();
+    let title = clean_title(&req.title).map_err(|p| problems.insert("title".to_owned(), p));
+    let description = clean_description(&req.description)
+        .map_err(|p| problems.insert("description".to_owned(), p));
+    let tags = clean_tags(&req.tags).map_err(|p| problems.insert("tags".to_owned(), p));
+    let (Ok(title), Ok(description), Ok(tags), true) =
+        (title, description, tags, problems.is_empty())
+    else {
+        return Err(AppError::invalid_fields(problems));
+    };
+    let priority = req.priority.unwrap_or(Priority::Medium);
+
+    conn.transaction(|conn| {
+        let category_id = check_category(conn, req.category_id)?;
+        if requester_id != actor.id {
+            // Staff open tickets on behalf of an active customer.
+            match user_q::find(conn, requester_id) {
+                Ok(u) if u.active && u.role() == Role::Customer => {}
+                Ok(_) | Err(AppError::Client { .. }) => {
+                    return Err(AppError::invalid(
+                        "requester_id",
+                        "must be an active customer",
+                    ))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let now = Utc::now();
+        let number = next_number(conn, now.year())?;
+        let (fr_due, res_due) = sla_due(conn, priority, now)?;
+        let life = Lifecycle::new(None);
+        let ticket: Ticket = diesel::insert_into(tickets::table)
+            .values(NewTicket {
+                number: &number,
+                title: &title,
+                description: &description,
+                status: life.status.as_str(),
+                priority: priority.as_str(),
+                category_id,
+                requester_id,
+                assignee_id: None,
+                first_response_due_at: fr_due,
+                resolution_due_at: res_due,
+            })
+            .returning(Ticket::as_returning())
+            .get_result(conn)?;
+        set_tags(conn, ticket.id, &tags)?;
+        diesel::insert_into(ticket_history::table)
+            .values(history(
+                ticket.id,
+                Some(actor.id),
+                "created",
+                None,
+                Some(number),
+            ))
+            .execute(conn)?;
+        Ok(ticket)
+    })
+}
+
+fn opt_str<T: ToString>(v: Option<T>) -> Option<String> {
+    v.map(|x| x.to_string())
+}
+
+/// Writes the lifecycle difference between `before` and `after` into `changes`, and
+/// the matching history rows.
+pub fn apply_lifecycle(
+    ticket: &Ticket,
+    actor_id: Option<i64>,
+    before: Lifecycle,
+    after: Lifecycle,
+    changes: &mut TicketChanges,
+    log: &mut Vec<NewHistory>,
+) {
+    if after.status != before.status {
+        changes.status = Some(after.status.as_str().to_owned());
+        log.push(history(
+            ticket.id,
+            actor_id,
+            "status",
+            Some(before.status.to_string()),
+            Some(after.status.to_string()),
+        ));
+    }
+    if after.assignee_id != before.assignee_id {
+        changes.assignee_id = Some(after.assignee_id);
+        log.push(history(
+            ticket.id,
+            actor_id,
+            "assignee_id",
+            opt_str(before.assignee_id),
+            opt_str(after.assignee_id),
+        ));
+    }
+    if after.first_response_at != before.first_response_at {
+        changes.first_response_at = Some(after.first_response_at);
+    }
+    if after.resolved_at != before.resolved_at {
+        changes.resolved_at = Some(after.resolved_at);
+    }
+    if after.closed_at != before.closed_at {
+        changes.closed_at = Some(after.closed_at);
+    }
+}
+
+/// Saves `changes` and `log` if there is anything to save; returns the fresh row.
+pub fn save(
+    conn: &mut PgConnection,
+    ticket: Ticket,
+    mut changes: TicketChanges,
+    log: Vec<NewHistory>,
+    bump_updated: bool,
+) -> AppResult<Ticket> {
+    if log.is_empty() && !bump_updated && changes.last_seq.is_none() {
+        return Ok(ticket);
+    }
+    changes.updated_at = Some(Utc::now());
+    let row = diesel::update(tickets::table.find(ticket.id))
+        .set(&changes)
+        .returning(Ticket::as_returning())
+        .get_result(conn)?;
+    if !log.is_empty() {
+        diesel::insert_into(ticket_history::table)
+            .values(&log)
+            .execute(conn)?;
+    }
+    Ok(row)
+}
+
+/// Applies a PATCH: every field is checked (visibility → permission → validity) before
+/// anything is written, and all of it commits together.
+pub fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: i64,
+    req: &UpdateTicketRequest,
+) -> AppResult<Ticket> {
+    conn.transaction(|conn| {
+        let ticket = lock(conn, id)?;
+        let facts = ticket.facts();
+        check_ticket(actor, &facts, TicketAction::View)?;
+        if req.title.is_some() || req.description.is_some() {
+            check_ticket(actor, &facts, TicketAction::EditDetails)?;
+        }
+        if let Some(s) = req.status {
+            check_ticket(actor, &facts, TicketAction::SetStatus(s))?;
+        }
+        if req.priority.is_some() {
+            check_ticket(actor, &facts, TicketAction::SetPriority)?;
+        }
+        if req.category_id.is_some() {
+            check_ticket(actor, &facts, TicketAction::SetCategory)?;
+        }
+        if req.tags.is_some() {
+            check_ticket(actor, &facts, TicketAction::EditTags)?;
+        }
+
+        let mut problems = BTreeMap::new();
+        let title = req.title.as_deref().map(clean_title).transpose();
+        let description = req
+            .description
+            .as_deref()
+            .map(clean_description)
+            .transpose();
+        let tags = req.tags.as_deref().map(clean_tags).transpose();
+        let title = title.map_err(|p| problems.insert("title".to_owned(), p));
+        let description = description.map_err(|p| problems.insert("description".to_owned(), p));
+        let tags = tags.map_err(|p| problems.insert("tags".to_owned(), p));
+        let (Ok(title), Ok(description), Ok(tags), true) =
+            (title, description, tags, problems.is_empty())
+        else {
+            return Err(AppError::invalid_fields(problems));
+        };
+
+        let actor_id = Some(actor.id);
+        let mut changes = TicketChanges::default();
+        let mut log = Vec::new();
+        if let Some(t) = title.filter(|t| *t != ticket.title) {
+            log.push(history(
+                ticket.id,
+                actor_id,
+                "title",
+                Some(ticket.title.clone()),
+                Some(t.clone()),
+            ));
+            changes.title = Some(t);
+        }
+        if let Some(d) = description.filter(|d| *d != ticket.description) {
+            log.push(history(
+                ticket.id,
+                actor_id,
+                "description",
+                Some(ticket.description.clone()),
+                Some(d.clone()),
+            ));
+            changes.description = Some(d);
+        }
+        if let Some(p) = req.priority.filter(|p| *p != ticket.priority()) {
+            let (fr_due, res_due) = sla_due(conn, p, ticket.created_at)?;
+            changes.priority = Some(p.as_str().to_owned());
+            changes.first_response_due_at = Some(fr_due);
+            changes.resolution_due_at = Some(res_due);
+            log.push(history(
+                ticket.id,
+                actor_id,
+                "priority",
+                Some(ticket.priority.clone()),
+                Some(p.to_string()),
+            ));
+        }
+        if let Some(c) = req.category_id {
+            let c = check_category(conn, c)?;
+            if c != ticket.category_id {
+                changes.category_id = Some(c);
+                log.push(history(
+                    ticket.id,
+                    actor_id,
+                    "category_id",
+                    opt_str(ticket.category_id),
+                    opt_str(c),
+                ));
+            }
+        }
+        if let Some(tags) = tags {
+            let old = tags_of(conn, ticket.id)?;
+            if old != tags {
+                set_tags(conn, ticket.id, &tags)?;
+                log.push(history(
+                    ticket.id,
+                    actor_id,
+                    "tags",
+                    Some(old.join(",")),
+                    Some(tags.join(",")),
+                ));
+            }
+        }
+        if let Some(s) = req.status {
+            let before = ticket.lifecycle();
+            let after = before.set_status(s, Utc::now());
+            apply_lifecycle(&ticket, actor_id, before, after, &mut changes, &mut log);
+        }
+        save(conn, ticket, changes, log, false)
+    })
+}
+
+/// Sets or clears the assignee (`POST /tickets/{id}/assign`).
+pub fn assign(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: i64,
+    target: Option<i64>,
+) -> AppResult<Ticket> {
+    conn.transaction(|conn| {
+        let ticket = lock(conn, id)?;
+        check_ticket(actor, &ticket.facts(), TicketAction::Assign(target))?;
+        if let Some(t) = target {
+            check_assignee(conn, t)?;
+        }
+        if ticket.assignee_id == target {
+            return Ok(ticket);
+        }
+        let before = ticket.lifecycle();
+        let after = before.assign(target);
+        let mut changes = TicketChanges::default();
+        let mut log = Vec::new();
+        apply_lifecycle(
+            &ticket,
+            Some(actor.id),
+            before,
+            after,
+            &mut changes,
+            &mut log,
+        );
+        save(conn, ticket, changes, log, false)
+    })
+}
+
+/// Read models for `rows`, as `viewer` may see them: message counts include internal
+/// notes for staff only.
+pub fn views(
+    conn: &mut PgConnection,
+    viewer_role: Role,
+    rows: &[Ticket],
+) -> AppResult<Vec<TicketView>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let mut user_ids: Vec<i64> = rows.iter().map(|t| t.requester_id).collect();
+    user_ids.extend(rows.iter().filter_map(|t| t.assignee_id));
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let people: HashMap<i64, User> = user_q::find_many(conn, &user_ids)?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let cat_ids: Vec<i64> = rows.iter().filter_map(|t| t.category_id).collect();
+    let cats: HashMap<i64, Category> = categories_t::table
+        .filter(categories_t::id.eq_any(&cat_ids))
+        .select(Category::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for (tid, tag) in ticket_tags::table
+        .filter(ticket_tags::ticket_id.eq_any(&ids))
+        .select((ticket_tags::ticket_id, ticket_tags::tag))
+        .order((ticket_tags::ticket_id, ticket_tags::tag))
+        .load::<(i64, String)>(conn)?
+    {
+        tags.entry(tid).or_default().push(tag);
+    }
+    let counts: HashMap<i64, i64> = messages::table
+        .filter(messages::ticket_id.eq_any(&ids))
+        .filter(messages::kind.eq_any(policy::visible_kinds(viewer_role)))
+        .group_by(messages::ticket_id)
+        .select((messages::ticket_id, count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+
+    rows.iter()
+        .map(|t| {
+            let requester = people
+                .get(&t.requester_id)
+                .map(User::summary)
+                .ok_or_else(|| AppError::internal(format!("ticket {} has no requester", t.id)))?;
+            Ok(TicketView {
+                id: TicketId(t.id),
+                number: t.number.clone(),
+                title: t.title.clone(),
+                description: t.description.clone(),
+                status: t.status(),
+                priority: t.priority(),
+                category: t
+                    .category_id
+                    .and_then(|c| cats.get(&c))
+                    .map(|c| CategoryRef {
+                        id: CategoryId(c.id),
+                        name: c.name.clone(),
+                        parent_id: c.parent_id.map(CategoryId),
+                    }),
+                requester,
+                assignee: t
+                    .assignee_id
+                    .and_then(|a| people.get(&a))
+                    .map(User::summary),
+                tags: tags.remove(&t.id).unwrap_or_default(),
+                message_count: counts.get(&t.id).copied().unwrap_or(0),
+                created_at: t.created_at,
+                updated_at: t.updated_at,
+                first_response_at: t.first_response_at,
+                resolved_at: t.resolved_at,
+                closed_at: t.closed_at,
+                first_response_due_at: t.first_response_due_at,
+                resolution_due_at: t.resolution_due_at,
+            })
+        })
+        .collect()
+}
+
+pub fn view(conn: &mut PgConnection, viewer_role: Role, ticket: &Ticket) -> AppResult<TicketView> {
+    views(conn, viewer_role, std::slice::from_ref(ticket))?
+        .pop()
+        .ok_or_else(|| AppError::internal("view of one ticket is empty"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    Created,
+    Updated,
+    Priority,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    /// The sort this cursor belongs to.
+    s: String,
+    /// Timestamp of the last row (created/updated sorts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<DateTime<Utc>>,
+    /// Priority rank of the last row (priority sort).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<i16>,
+    id: i64,
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    let json = serde_json::to_vec(c).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(raw: &str, sort: &str) -> AppResult<Cursor> {
+    let bad = || {
+        AppError::invalid(
+            "cursor",
+            "is not a cursor from this list; start again without it",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| bad())?;
+    let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if c.s != sort {
+        return Err(bad());
+    }
+    Ok(c)
+}
+
+fn parse_list<T: Copy>(
+    field: &str,
+    raw: &Option<String>,
+    parse: fn(&str) -> Option<T>,
+) -> AppResult<Vec<T>> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).ok_or_else(|| AppError::invalid(field, format!("unknown value {s:?}"))))
+        .collect()
+}
+
+/// `GET /api/tickets`: filters, full-text search, sort and keyset pagination.
+/// Customers only ever see their own tickets, whatever the filters say.
+pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppResult<TicketPage> {
+    let limit = q.limit.unwrap_or(25);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 100"));
+    }
+    let statuses = parse_list("status", &q.status, TicketStatus::parse)?;
+    let priorities = parse_list("priority", &q.priority, Priority::parse)?;
+    let sort_raw = q.sort.clone().unwrap_or_else(|| "-created_at".into());
+    let (key, desc) = match sort_raw.as_str() {
+        "created_at" => (SortKey::Created, false),
+        "-created_at" => (SortKey::Created, true),
+        "updated_at" => (SortKey::Updated, false),
+        "-updated_at" => (SortKey::Updated, true),
+        "priority" => (SortKey::Priority, false),
+        "-priority" => (SortKey::Priority, true),
+        _ => return Err(AppError::invalid(
+            "sort",
+            "must be one of created_at, -created_at, updated_at, -updated_at, priority, -priority",
+        )),
+    };
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, &sort_raw))
+        .transpose()?;
+
+    let mut query = tickets::table.select(Ticket::as_select()).into_boxed();
+    if !actor.role.is_staff() {
+        query = query.filter(tickets::requester_id.eq(actor.id));
+    }
+    if let Some(r) = q.requester_id {
+        query = query.filter(tickets::requester_id.eq(r));
+    }
+    if !statuses.is_empty() {
+        query = query.filter(
+            tickets::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        );
+    }
+    if !priorities.is_empty() {
+        query = query.filter(
+            tickets::priority.eq_any(priorities.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(c) = q.category_id {
+        let children = categories_t::table
+            .filter(categories_t::parent_id.eq(c))
+            .select(categories_t::id.nullable());
+        query = query.filter(
+            tickets::category_id
+                .eq(c)
+                .or(tickets::category_id.eq_any(children)),
+        );
+    }
+    if let Some(a) = q.assignee_id {
+        query = query.filter(tickets::assignee_id.eq(a));
+    }
+    match q.unassigned {
+        Some(true) => query = query.filter(tickets::assignee_id.is_null()),
+        Some(false) => query = query.filter(tickets::assignee_id.is_not_null()),
+        None => {}
+    }
+    if let Some(n) = q.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        if !is_ticket_number(n) {
+            return Err(AppError::invalid("number", "must look like TICK-2026-0042"));
+        }
+        query = query.filter(tickets::number.eq(n.to_uppercase()));
+    }
+    if let Some(tag) = q
+        .tag
+        .as_deref()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+    {
+        let tagged = ticket_tags::table
+            .filter(ticket_tags::tag.eq(tag))
+            .select(ticket_tags::ticket_id);
+        query = query.filter(tickets::id.eq_any(tagged));
+    }
+    if let Some(t) = q.created_from {
+        query = query.filter(tickets::created_at.ge(t));
+    }
+    if let Some(t) = q.created_to {
+        query = query.filter(tickets::created_at.lt(t));
+    }
+    if let Some(t) = q.updated_from {
+        query = query.filter(tickets::updated_at.ge(t));
+    }
+    if let Some(t) = q.updated_to {
+        query = query.filter(tickets::updated_at.lt(t));
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if text.chars().count() > 200 {
+            return Err(AppError::invalid("q", "must be at most 200 characters"));
+        }
+        crate::error::no_nul("q", text)?;
+        // Title and description, or any *public* message: internal notes have no
+        // search vector at all (see the migration), so they can never match.
+        query = query.filter(
+            sql::<Bool>("(tickets.search @@ websearch_to_tsquery('english', ")
+                .bind::<Text, _>(text.to_owned())
+                .sql(") OR EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id AND m.search @@ websearch_to_tsquery('english', ")
+                .bind::<Text, _>(text.to_owned())
+                .sql(")))"),
+        );
+    }
+
+    query = match (key, desc, &cursor) {
+        (SortKey::Created, true, Some(c)) => {
+            let t =
+                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::created_at
+                    .lt(t)
+                    .or(tickets::created_at.eq(t).and(tickets::id.lt(c.id))),
+            )
+        }
+        (SortKey::Created, false, Some(c)) => {
+            let t =
+                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::created_at
+                    .gt(t)
+                    .or(tickets::created_at.eq(t).and(tickets::id.gt(c.id))),
+            )
+        }
+        (SortKey::Updated, true, Some(c)) => {
+            let t =
+                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::updated_at
+                    .lt(t)
+                    .or(tickets::updated_at.eq(t).and(tickets::id.lt(c.id))),
+            )
+        }
+        (SortKey::Updated, false, Some(c)) => {
+            let t =
+                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::updated_at
+                    .gt(t)
+                    .or(tickets::updated_at.eq(t).and(tickets::id.gt(c.id))),
+            )
+        }
+        (SortKey::Priority, true, Some(c)) => {
+            let p =
+                c.p.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::priority_rank
+                    .lt(p)
+                    .or(tickets::priority_rank.eq(p).and(tickets::id.lt(c.id))),
+            )
+        }
+        (SortKey::Priority, false, Some(c)) => {
+            let p =
+                c.p.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::priority_rank
+                    .gt(p)
+                    .or(tickets::priority_rank.eq(p).and(tickets::id.gt(c.id))),
+            )
+        }
+        (_, _, None) => query,
+    };
+    query = match (key, desc) {
+        (SortKey::Created, true) => query.order((tickets::created_at.desc(), tickets::id.desc())),
+        (SortKey::Created, false) => query.order((tickets::created_at.asc(), tickets::id.asc())),
+        (SortKey::Updated, true) => query.order((tickets::updated_at.desc(), tickets::id.desc())),
+        (SortKey::Updated, false) => query.order((tickets::updated_at.asc(), tickets::id.asc())),
+        (SortKey::Priority, true) => {
+            query.order((tickets::priority_rank.desc(), tickets::id.desc()))
+        }
+        (SortKey::Priority, false) => {
+            query.order((tickets::priority_rank.asc(), tickets::id.asc()))
+        }
+    };
+
+    let mut rows: Vec<Ticket> = query.limit(limit + 1).load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = match (more, rows.last()) {
+        (true, Some(last)) => Some(encode_cursor(&Cursor {
+            s: sort_raw.clone(),
+            t: match key {
+                SortKey::Created => Some(last.created_at),
+                SortKey::Updated => Some(last.updated_at),
+                SortKey::Priority => None,
+            },
+            p: (key == SortKey::Priority).then(|| last.priority().rank()),
+            id: last.id,
+        })),
+        _ => None,
+    };
+    Ok(TicketPage {
+        items: views(conn, actor.role, &rows)?,
+        next_cursor,
+    })
+}
+
+pub fn history_of(conn: &mut PgConnection, ticket_id: i64) -> AppResult<Vec<HistoryEntry>> {
+    let rows: Vec<(HistoryRow, Option<User>)> = ticket_history::table
+        .left_join(users::table)
+        .filter(ticket_history::ticket_id.eq(ticket_id))
+        .order(ticket_history::id.asc())
+        .select((HistoryRow::as_select(), Option::<User>::as_select()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(h, u)| HistoryEntry {
+            id: h.id,
+            actor: u.as_ref().map(User::summary),
+            field: h.field,
+            old_value: h.old_value,
+            new_value: h.new_value,
+            created_at: h.created_at,
+        })
+        .collect())
+}

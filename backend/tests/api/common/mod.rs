@@ -1,0 +1,385 @@
+//! Test harness: a real PostgreSQL (from `TEST_DATABASE_URL`, started by scripts/test),
+//! migrations run once into a template, a fresh database per test, and the real app
+//! (built by `relay_desk::app`, like production) on a real port.
+
+use actix_web::http::StatusCode;
+use diesel::prelude::*;
+use relay_desk::config::Config;
+use relay_desk::users::model::NewUser;
+use relay_desk::{db, AppState};
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!("TEST_DATABASE_URL is not set: run the tests through scripts/test, which starts PostgreSQL")
+    })
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let (base, _) = url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL must end in /<database>");
+    format!("{base}/{db}")
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// The migrated template database, created once per test process.
+fn template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let admin = admin_url();
+        let name = unique("rd_tpl");
+        let mut conn = PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .unwrap();
+        let mut tpl = PgConnection::establish(&with_db(&admin, &name)).unwrap();
+        db::run_migrations(&mut tpl).expect("migrations apply to an empty database");
+        name
+    })
+}
+
+/// A fresh database cloned from the template; dropped with the value.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let tpl = template();
+        let admin = admin_url();
+        let name = unique("rd_t");
+        let mut conn = PgConnection::establish(&admin).unwrap();
+        // CREATE DATABASE … TEMPLATE needs the template to have no other sessions;
+        // retry briefly in case a sibling test is cloning it at this very moment.
+        let mut tries = 0;
+        loop {
+            match diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {tpl}"))
+                .execute(&mut conn)
+            {
+                Ok(_) => break,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    let _ = e;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => panic!("create test database: {e}"),
+            }
+        }
+        TestDb {
+            url: with_db(&admin, &name),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&admin_url()) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    let url = database_url.to_owned();
+    Config::from_lookup(move |k| match k {
+        "DATABASE_URL" => Some(url.clone()),
+        "JWT_SECRET" => Some("test-secret-test-secret-test-secret-42".into()),
+        "BCRYPT_COST" => Some("4".into()),
+        "DB_POOL_SIZE" => Some("12".into()),
+        "INSTANCE_ID" => Some("test".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: actix_web::http::header::HeaderMap,
+}
+
+impl Response {
+    /// Asserts the status and that an error body is the SPEC envelope with `code`.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.body["error"]["code"], code, "body: {}", self.body);
+        assert!(
+            self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{}",
+            self.body
+        );
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert!(
+            self.status.is_success(),
+            "status {} body {}",
+            self.status,
+            self.body
+        );
+        &self.body
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i64,
+    pub email: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub client: awc::Client,
+    server: actix_web::dev::ServerHandle,
+    /// Dropped (and the database with it) after the server is gone.
+    _db: TestDb,
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        TestApp::start_with(|_| {}).await
+    }
+
+    /// Starts the app with a tweaked configuration.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let db = TestDb::new();
+        let mut config = test_config(&db.url);
+        tweak(&mut config);
+        let pool = db::build_pool(&config.database_url, config.db_pool_size).unwrap();
+        let state = AppState::new(config, pool);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let s = state.clone();
+        let server = actix_web::HttpServer::new(move || relay_desk::app(s.clone()))
+            .workers(2)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(listener)
+            .unwrap()
+            .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let client = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .finish();
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            state,
+            client,
+            server: handle,
+            _db: db,
+        }
+    }
+
+    pub fn conn(&self) -> db::PgConn {
+        self.state.pool.get().unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: impl AsRef<str>,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path.as_ref()));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut res = match body {
+            Some(b) => req.send_json(b).await.unwrap(),
+            None => req.send().await.unwrap(),
+        };
+        let bytes = res.body().limit(16 << 20).await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Response {
+            status: res.status(),
+            body,
+            headers: res.headers().clone(),
+        }
+    }
+
+    /// Sends raw bytes with a content type (for malformed-input tests).
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .insert_header(("Content-Type", content_type));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut res = req.send_body(body).await.unwrap();
+        let bytes = res.body().limit(16 << 20).await.unwrap();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Response {
+            status: res.status(),
+            body,
+            headers: res.headers().clone(),
+        }
+    }
+
+    pub async fn get(&self, path: impl AsRef<str>, token: &str) -> Response {
+        self.send("GET", path, Some(token), None).await
+    }
+    pub async fn post(&self, path: impl AsRef<str>, token: &str, body: Value) -> Response {
+        self.send("POST", path, Some(token), Some(&body)).await
+    }
+    pub async fn patch(&self, path: impl AsRef<str>, token: &str, body: Value) -> Response {
+        self.send("PATCH", path, Some(token), Some(&body)).await
+    }
+
+    /// Creates a user of `role` straight in the database, then signs in through the API.
+    pub async fn user(&self, role: &str, name: &str) -> TestUser {
+        let email = format!(
+            "{}-{}@test.relaydesk",
+            name.to_lowercase().replace(' ', "."),
+            uuid::Uuid::new_v4().simple()
+        );
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        let mut conn = self.conn();
+        let u = relay_desk::users::queries::insert(
+            &mut conn,
+            &NewUser {
+                email: &email,
+                name,
+                role,
+                password_hash: &hash,
+            },
+        )
+        .unwrap();
+        drop(conn);
+        let res = self
+            .send(
+                "POST",
+                "/api/auth/login",
+                None,
+                Some(&json!({"email": email, "password": PASSWORD})),
+            )
+            .await;
+        let body = res.ok();
+        TestUser {
+            id: u.id,
+            email,
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn ticket(&self, who: &TestUser, title: &str) -> Value {
+        let res = self
+            .post(
+                "/api/tickets",
+                &who.token,
+                json!({"title": title, "description": "details"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.body
+    }
+
+    pub async fn message(
+        &self,
+        who: &TestUser,
+        ticket_id: i64,
+        body: &str,
+        internal: bool,
+    ) -> Response {
+        self.post(
+            &format!("/api/tickets/{ticket_id}/messages"),
+            &who.token,
+            json!({"body": body, "internal": internal, "client_id": uuid::Uuid::new_v4()}),
+        )
+        .await
+    }
+
+    /// Row counts of the tables a failed request must not touch.
+    pub fn counts(&self) -> [i64; 5] {
+        let mut conn = self.conn();
+        let q = "SELECT (SELECT count(*) FROM users) AS a, (SELECT count(*) FROM tickets) AS b, \
+                 (SELECT count(*) FROM messages) AS c, (SELECT count(*) FROM ticket_history) AS d, \
+                 (SELECT count(*) FROM categories) AS e";
+        #[derive(QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            a: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            b: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            c: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            d: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            e: i64,
+        }
+        let c: Counts = diesel::sql_query(q).get_result(&mut conn).unwrap();
+        [c.a, c.b, c.c, c.d, c.e]
+    }
+}
+
+/// The four signed-in roles plus a second customer, the cast of most tests.
+pub struct Cast {
+    pub customer: TestUser,
+    pub other_customer: TestUser,
+    pub tech: TestUser,
+    pub other_tech: TestUser,
+    pub supervisor: TestUser,
+    pub admin: TestUser,
+}
+
+impl Cast {
+    pub async fn new(app: &TestApp) -> Cast {
+        Cast {
+            customer: app.user("customer", "Cora Customer").await,
+            other_customer: app.user("customer", "Carl Customer").await,
+            tech: app.user("technician", "Tara Tech").await,
+            other_tech: app.user("technician", "Theo Tech").await,
+            supervisor: app.user("supervisor", "Sam Super").await,
+            admin: app.user("admin", "Ada Admin").await,
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Integration tests of the REST API against a real PostgreSQL. One test binary with
+//! modules (fast to build); each test gets its own database and server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod auth;
+mod categories;
+mod concurrency;
+mod errors;
+mod isolation;
+mod lifecycle;
+mod operations;
+mod permissions;
+mod search;
+mod users;

@@ -1,0 +1,244 @@
+//! Ticket list: full-text search, every filter, sorts and cursor pagination.
+
+use crate::common::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+fn ids(v: &Value) -> Vec<i64> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[actix_web::test]
+async fn filters_and_full_text_search() {
+    let app = TestApp::start().await;
+    let cast = Cast::new(&app).await;
+    let admin = &cast.admin;
+    let hw = app
+        .post("/api/categories", &admin.token, json!({"name": "Hardware"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let laptops = app
+        .post(
+            "/api/categories",
+            &admin.token,
+            json!({"name": "Laptops", "parent_id": hw}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+
+    let mk = |who: &TestUser, title: &str, desc: &str, priority: &str, cat: Option<i64>| {
+        let body =
+            json!({"title": title, "description": desc, "priority": priority, "category_id": cat});
+        let token = who.token.clone();
+        let app = &app;
+        async move {
+            app.post("/api/tickets", &token, body).await.ok()["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let printer = mk(
+        &cast.customer,
+        "Printer jams on page two",
+        "paper feed",
+        "low",
+        None,
+    )
+    .await;
+    let laptop = mk(
+        &cast.customer,
+        "Laptop battery swelling",
+        "the case is bulging",
+        "urgent",
+        Some(laptops),
+    )
+    .await;
+    let vpn = mk(
+        &cast.other_customer,
+        "VPN disconnects hourly",
+        "tunnel drops",
+        "high",
+        Some(hw),
+    )
+    .await;
+    app.message(
+        &cast.tech,
+        vpn,
+        "Please reinstall the certificate bundle",
+        false,
+    )
+    .await
+    .ok();
+    app.post(
+        &format!("/api/tickets/{vpn}/assign"),
+        &cast.tech.token,
+        json!({"assignee_id": cast.tech.id}),
+    )
+    .await
+    .ok();
+    app.patch(
+        &format!("/api/tickets/{printer}"),
+        &cast.tech.token,
+        json!({"status": "pending", "tags": ["paper"]}),
+    )
+    .await
+    .ok();
+
+    let t = &cast.tech.token;
+    let q = |path: String| {
+        let app = &app;
+        async move { ids(app.get(&path, t).await.ok()) }
+    };
+    let set = |v: Vec<i64>| v.into_iter().collect::<BTreeSet<_>>();
+
+    // Full text: stemming over title and description, and public messages.
+    assert_eq!(q("/api/tickets?q=jammed".into()).await, vec![printer]);
+    assert_eq!(q("/api/tickets?q=bulging".into()).await, vec![laptop]);
+    assert_eq!(q("/api/tickets?q=certificate".into()).await, vec![vpn]);
+    assert_eq!(
+        q("/api/tickets?q=%22page%20two%22".into()).await,
+        vec![printer]
+    );
+    assert!(q("/api/tickets?q=nonexistentword".into()).await.is_empty());
+
+    assert_eq!(q("/api/tickets?status=pending".into()).await, vec![printer]);
+    assert_eq!(
+        set(q("/api/tickets?status=open,in_progress".into()).await),
+        set(vec![laptop, vpn])
+    );
+    assert_eq!(
+        set(q("/api/tickets?priority=high,urgent".into()).await),
+        set(vec![laptop, vpn])
+    );
+    assert_eq!(
+        set(q(format!("/api/tickets?category_id={hw}")).await),
+        set(vec![laptop, vpn]),
+        "includes subcategories"
+    );
+    assert_eq!(
+        q(format!("/api/tickets?category_id={laptops}")).await,
+        vec![laptop]
+    );
+    assert_eq!(
+        q(format!("/api/tickets?assignee_id={}", cast.tech.id)).await,
+        vec![vpn]
+    );
+    assert_eq!(
+        set(q("/api/tickets?unassigned=true".into()).await),
+        set(vec![printer, laptop])
+    );
+    assert_eq!(
+        set(q(format!("/api/tickets?requester_id={}", cast.customer.id)).await),
+        set(vec![printer, laptop])
+    );
+    assert_eq!(q("/api/tickets?tag=paper".into()).await, vec![printer]);
+    let number = app.get(&format!("/api/tickets/{laptop}"), t).await.body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        q(format!("/api/tickets?number={number}")).await,
+        vec![laptop]
+    );
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339()
+        .replace('+', "%2B");
+    assert!(q(format!("/api/tickets?created_from={future}"))
+        .await
+        .is_empty());
+    assert_eq!(
+        q(format!("/api/tickets?created_to={future}")).await.len(),
+        3
+    );
+    assert_eq!(
+        q("/api/tickets?sort=-priority".into()).await,
+        vec![laptop, vpn, printer]
+    );
+    assert_eq!(
+        q("/api/tickets?sort=priority".into()).await,
+        vec![printer, vpn, laptop]
+    );
+    assert_eq!(
+        q("/api/tickets?sort=created_at".into()).await,
+        vec![printer, laptop, vpn]
+    );
+    assert_eq!(
+        q("/api/tickets".into()).await,
+        vec![vpn, laptop, printer],
+        "newest first by default"
+    );
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn cursor_pagination_visits_every_ticket_once() {
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Many").await;
+    let tech = app.user("technician", "Pager").await;
+    let mut created = BTreeSet::new();
+    for i in 0..23 {
+        let p = ["low", "medium", "high", "urgent"][i % 4];
+        let r = app
+            .post(
+                "/api/tickets",
+                &c.token,
+                json!({"title": format!("t{i}"), "priority": p}),
+            )
+            .await;
+        created.insert(r.ok()["id"].as_i64().unwrap());
+    }
+    for sort in [
+        "-created_at",
+        "created_at",
+        "-updated_at",
+        "updated_at",
+        "-priority",
+        "priority",
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut path = format!("/api/tickets?limit=5&sort={sort}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = app.get(&path, &tech.token).await;
+            seen.extend(ids(page.ok()));
+            pages += 1;
+            match page.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+            assert!(pages < 10, "pagination does not terminate for {sort}");
+        }
+        assert_eq!(pages, 5, "{sort}");
+        assert_eq!(seen.len(), 23, "{sort}: no duplicates");
+        assert_eq!(
+            seen.iter().copied().collect::<BTreeSet<_>>(),
+            created,
+            "{sort}: nothing missed"
+        );
+    }
+    // A cursor from one sort is refused by another.
+    let first = app
+        .get("/api/tickets?limit=5&sort=priority", &tech.token)
+        .await;
+    let cur = first.body["next_cursor"].as_str().unwrap().to_owned();
+    app.get(
+        &format!("/api/tickets?limit=5&sort=-created_at&cursor={cur}"),
+        &tech.token,
+    )
+    .await
+    .expect_error(422, "validation_failed");
+    app.stop().await;
+}
