@@ -1,0 +1,121 @@
+//! The route table and the app shell: session provider, router, top bar, one `switch`.
+//! Pages that need a signed-in user sit behind `RequireAuth`.
+
+use relay_protocol::TicketId;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::components::top_bar::TopBar;
+use crate::pages::login::LoginPage;
+use crate::pages::new_ticket::NewTicketPage;
+use crate::pages::not_found::NotFoundPage;
+use crate::pages::register::RegisterPage;
+use crate::pages::ticket::TicketPage;
+use crate::pages::ticket_list::TicketListPage;
+use crate::state::{use_session, SessionProvider};
+
+#[derive(Debug, Clone, PartialEq, Routable)]
+pub enum Route {
+    #[at("/")]
+    Home,
+    #[at("/login")]
+    Login,
+    #[at("/register")]
+    Register,
+    #[at("/tickets")]
+    Tickets,
+    #[at("/tickets/new")]
+    NewTicket,
+    #[at("/tickets/:id")]
+    Ticket { id: TicketId },
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+pub fn switch(route: Route) -> Html {
+    match route {
+        Route::Home => html! { <Home /> },
+        Route::Login => html! { <GuestOnly><LoginPage /></GuestOnly> },
+        Route::Register => html! { <GuestOnly><RegisterPage /></GuestOnly> },
+        Route::Tickets => html! { <RequireAuth><TicketListPage /></RequireAuth> },
+        Route::NewTicket => html! { <RequireAuth><NewTicketPage /></RequireAuth> },
+        Route::Ticket { id } => html! { <RequireAuth><TicketPage {id} /></RequireAuth> },
+        Route::NotFound => html! { <NotFoundPage /> },
+    }
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    html! {
+        <SessionProvider>
+            <BrowserRouter>
+                <a class="skip-link" href="#main">{ "Skip to content" }</a>
+                <TopBar />
+                <main id="main" class="main" tabindex="-1">
+                    <Switch<Route> render={switch} />
+                </main>
+            </BrowserRouter>
+        </SessionProvider>
+    }
+}
+
+#[function_component(Home)]
+fn home() -> Html {
+    if use_session().is_signed_in() {
+        html! { <Redirect<Route> to={Route::Tickets} /> }
+    } else {
+        html! { <Redirect<Route> to={Route::Login} /> }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct GateProps {
+    children: Html,
+}
+
+/// Signed-out visitors go to the sign-in page (also when the session ends while here).
+#[function_component(RequireAuth)]
+fn require_auth(props: &GateProps) -> Html {
+    if use_session().is_signed_in() {
+        props.children.clone()
+    } else {
+        html! { <Redirect<Route> to={Route::Login} /> }
+    }
+}
+
+/// Sign-in and sign-up make no sense when signed in.
+#[function_component(GuestOnly)]
+fn guest_only(props: &GateProps) -> Html {
+    if use_session().is_signed_in() {
+        html! { <Redirect<Route> to={Route::Tickets} /> }
+    } else {
+        props.children.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip() {
+        for (path, route) in [
+            ("/", Route::Home),
+            ("/login", Route::Login),
+            ("/register", Route::Register),
+            ("/tickets", Route::Tickets),
+            ("/tickets/new", Route::NewTicket),
+            ("/tickets/42", Route::Ticket { id: TicketId(42) }),
+        ] {
+            assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
+            assert_eq!(route.to_path(), path);
+        }
+    }
+
+    #[test]
+    fn unknown_paths_are_not_found() {
+        assert_eq!(Route::recognize("/nope"), Some(Route::NotFound));
+        assert_eq!(Route::recognize("/tickets/abc"), Some(Route::NotFound));
+    }
+}

@@ -1,0 +1,503 @@
+//! The ticket list: "My tickets" for customers, the queue for staff. Status filter and
+//! search live in the URL (`?status=&q=`) so reload, back/forward and shared links keep them.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use chrono::Utc;
+use gloo::timers::callback::Timeout;
+use relay_protocol::tickets::{TicketListQuery, TicketStatus, TicketView};
+use serde::{Deserialize, Serialize};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::app::Route;
+use crate::components::badges::{PriorityBadge, StatusBadge};
+use crate::components::form::select_value;
+use crate::components::notice::{EmptyState, ErrorNotice, Loading};
+use crate::format::{local_timestamp, relative_time, status_label};
+use crate::state::use_session;
+
+const PAGE_SIZE: i64 = 25;
+const SEARCH_DEBOUNCE_MS: u32 = 300;
+
+/// Which statuses the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Everything not resolved or closed: the default working view.
+    Active,
+    All,
+    Only(TicketStatus),
+}
+
+impl StatusFilter {
+    pub fn choices() -> Vec<StatusFilter> {
+        let mut all = vec![StatusFilter::Active, StatusFilter::All];
+        all.extend(TicketStatus::ALL.iter().copied().map(StatusFilter::Only));
+        all
+    }
+
+    /// Unknown values fall back to the default rather than an empty list.
+    pub fn from_key(key: Option<&str>) -> StatusFilter {
+        match key {
+            None | Some("" | "active") => StatusFilter::Active,
+            Some("all") => StatusFilter::All,
+            Some(s) => TicketStatus::parse(s).map_or(StatusFilter::Active, StatusFilter::Only),
+        }
+    }
+
+    /// The `<option>` value and the URL `status` parameter.
+    pub fn key(self) -> &'static str {
+        match self {
+            StatusFilter::Active => "active",
+            StatusFilter::All => "all",
+            StatusFilter::Only(s) => s.as_str(),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::Active => "Active (not resolved)",
+            StatusFilter::All => "All statuses",
+            StatusFilter::Only(s) => status_label(s),
+        }
+    }
+
+    /// The API's comma-separated `status` value; `None` means no filter.
+    pub fn api_status(self) -> Option<String> {
+        match self {
+            StatusFilter::Active => Some(
+                TicketStatus::ALL
+                    .iter()
+                    .filter(|s| !s.is_done())
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            StatusFilter::All => None,
+            StatusFilter::Only(s) => Some(s.as_str().to_owned()),
+        }
+    }
+}
+
+/// The list's URL query. Defaults are left out so the plain `/tickets` stays plain.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+}
+
+impl ListParams {
+    pub fn new(filter: StatusFilter, search: &str) -> ListParams {
+        let search = search.trim();
+        ListParams {
+            status: (filter != StatusFilter::Active).then(|| filter.key().to_owned()),
+            q: (!search.is_empty()).then(|| search.to_owned()),
+        }
+    }
+
+    pub fn filter(&self) -> StatusFilter {
+        StatusFilter::from_key(self.status.as_deref())
+    }
+
+    pub fn search(&self) -> &str {
+        self.q.as_deref().map_or("", str::trim)
+    }
+
+    pub fn api_query(&self, cursor: Option<String>) -> TicketListQuery {
+        let search = self.search();
+        TicketListQuery {
+            q: (!search.is_empty()).then(|| search.to_owned()),
+            status: self.filter().api_status(),
+            cursor,
+            limit: Some(PAGE_SIZE),
+            ..Default::default()
+        }
+    }
+}
+
+/// Appends the next page, skipping tickets already shown (one may move between pages
+/// while the user reads).
+pub fn append_page(mut shown: Vec<TicketView>, next: Vec<TicketView>) -> Vec<TicketView> {
+    for t in next {
+        if !shown.iter().any(|s| s.id == t.id) {
+            shown.push(t);
+        }
+    }
+    shown
+}
+
+#[function_component(TicketListPage)]
+pub fn ticket_list_page() -> Html {
+    let session = use_session();
+    let navigator = use_navigator();
+    let location = use_location();
+    let params: ListParams = location
+        .and_then(|l| l.query::<ListParams>().ok())
+        .unwrap_or_default();
+
+    let draft = use_state(|| params.search().to_owned());
+    let items = use_state(Vec::<TicketView>::new);
+    let cursor = use_state(|| None::<String>);
+    let loading = use_state(|| true);
+    let loading_more = use_state(|| false);
+    let error = use_state(|| None::<ApiError>);
+    let retry = use_state(|| 0u32);
+    // Bumped per first-page fetch: answers for an older filter are dropped.
+    let generation = use_mut_ref(|| 0u32);
+    // The search this page last wrote to the URL, to tell our own updates from back/forward.
+    let written_q: Rc<RefCell<String>> = use_mut_ref(|| params.search().to_owned());
+
+    let set_params = {
+        let navigator = navigator.clone();
+        let written_q = written_q.clone();
+        Callback::from(move |next: ListParams| {
+            *written_q.borrow_mut() = next.search().to_owned();
+            if let Some(nav) = &navigator {
+                let _ = nav.replace_with_query(&Route::Tickets, &next);
+            }
+        })
+    };
+
+    {
+        // First page, whenever the filter or search changes (or "Try again").
+        let (items, cursor, loading, error, generation) = (
+            items.clone(),
+            cursor.clone(),
+            loading.clone(),
+            error.clone(),
+            generation.clone(),
+        );
+        use_effect_with((params.clone(), *retry), move |(params, _)| {
+            let gen = {
+                let mut g = generation.borrow_mut();
+                *g += 1;
+                *g
+            };
+            loading.set(true);
+            error.set(None);
+            let query = params.api_query(None);
+            spawn_local(async move {
+                let result = api::tickets::list(&query).await;
+                if *generation.borrow() != gen {
+                    return;
+                }
+                match result {
+                    Ok(page) => {
+                        items.set(page.items);
+                        cursor.set(page.next_cursor);
+                    }
+                    Err(e) => {
+                        items.set(Vec::new());
+                        cursor.set(None);
+                        error.set(Some(e));
+                    }
+                }
+                loading.set(false);
+            });
+        });
+    }
+
+    {
+        // Typing settles for a moment before it becomes the URL's `q` (and a fetch).
+        let (set_params, params) = (set_params.clone(), params.clone());
+        use_effect_with((*draft).clone(), move |draft| {
+            let wanted = ListParams::new(params.filter(), draft);
+            let timeout = (wanted != params)
+                .then(|| Timeout::new(SEARCH_DEBOUNCE_MS, move || set_params.emit(wanted)));
+            move || drop(timeout)
+        });
+    }
+
+    {
+        // Back/forward to another search: show it in the box.
+        let (draft, written_q) = (draft.clone(), written_q.clone());
+        use_effect_with(params.search().to_owned(), move |q| {
+            if *written_q.borrow() != *q {
+                *written_q.borrow_mut() = q.clone();
+                draft.set(q.clone());
+            }
+        });
+    }
+
+    let on_search = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                draft.set(input.value());
+            }
+        })
+    };
+    let on_search_submit = {
+        // Enter searches at once instead of waiting for the debounce.
+        let (draft, params, set_params) = (draft.clone(), params.clone(), set_params.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            set_params.emit(ListParams::new(params.filter(), &draft));
+        })
+    };
+    let on_status = {
+        let (draft, set_params) = (draft.clone(), set_params.clone());
+        Callback::from(move |e: Event| {
+            if let Some(key) = select_value(&e) {
+                set_params.emit(ListParams::new(StatusFilter::from_key(Some(&key)), &draft));
+            }
+        })
+    };
+    let on_retry = {
+        let retry = retry.clone();
+        Callback::from(move |_| retry.set(*retry + 1))
+    };
+    let on_more = {
+        let (items, cursor, loading_more, error, generation) = (
+            items.clone(),
+            cursor.clone(),
+            loading_more.clone(),
+            error.clone(),
+            generation.clone(),
+        );
+        let params = params.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(next) = (*cursor).clone() else {
+                return;
+            };
+            if *loading_more {
+                return;
+            }
+            let gen = *generation.borrow();
+            let query = params.api_query(Some(next));
+            let shown = (*items).clone();
+            let (items, cursor, loading_more, error, generation) = (
+                items.clone(),
+                cursor.clone(),
+                loading_more.clone(),
+                error.clone(),
+                generation.clone(),
+            );
+            loading_more.set(true);
+            spawn_local(async move {
+                let result = api::tickets::list(&query).await;
+                if *generation.borrow() != gen {
+                    return;
+                }
+                match result {
+                    Ok(page) => {
+                        items.set(append_page(shown, page.items));
+                        cursor.set(page.next_cursor);
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                loading_more.set(false);
+            });
+        })
+    };
+
+    let staff = session.is_staff();
+    let filter = params.filter();
+    let now = Utc::now();
+    let heading = if staff { "Queue" } else { "My tickets" };
+
+    let body = if *loading {
+        html! { <Loading label="Loading tickets…" /> }
+    } else if items.is_empty() {
+        if let Some(err) = (*error).clone() {
+            html! { <ErrorNotice error={err} on_retry={on_retry.clone()} /> }
+        } else if !params.search().is_empty() || filter != StatusFilter::Active {
+            html! {
+                <EmptyState title="No tickets match">
+                    <p class="muted">{ "Try another status or fewer search words." }</p>
+                </EmptyState>
+            }
+        } else {
+            html! {
+                <EmptyState title={if staff { "The queue is clear" } else { "No open tickets" }}>
+                    <Link<Route> to={Route::NewTicket} classes="btn btn-primary">
+                        { "Open a ticket" }
+                    </Link<Route>>
+                </EmptyState>
+            }
+        }
+    } else {
+        html! {
+            <>
+                <ul class="ticket-list">
+                    { for items.iter().map(|t| ticket_row(t, staff, now)) }
+                </ul>
+                if let Some(err) = (*error).clone() {
+                    <ErrorNotice error={err} />
+                }
+                if cursor.is_some() {
+                    <div class="list-more">
+                        <button type="button" class="btn" onclick={on_more} disabled={*loading_more}>
+                            { if *loading_more { "Loading…" } else { "Load more" } }
+                        </button>
+                    </div>
+                }
+            </>
+        }
+    };
+
+    html! {
+        <section class="page">
+            <div class="page-head">
+                <h1>{ heading }</h1>
+                <Link<Route> to={Route::NewTicket} classes="btn btn-primary">{ "New ticket" }</Link<Route>>
+            </div>
+            <form class="toolbar" role="search" onsubmit={on_search_submit}>
+                <div class="field field-inline grow">
+                    <label for="ticket-search" class="visually-hidden">{ "Search tickets" }</label>
+                    <input id="ticket-search" type="search" placeholder="Search title, description, replies…"
+                        value={(*draft).clone()} oninput={on_search} autocomplete="off" />
+                </div>
+                <div class="field field-inline">
+                    <label for="ticket-status" class="visually-hidden">{ "Status" }</label>
+                    <select id="ticket-status" onchange={on_status}>
+                        { for StatusFilter::choices().into_iter().map(|f| html! {
+                            <option value={f.key()} selected={f == filter}>{ f.label() }</option>
+                        }) }
+                    </select>
+                </div>
+            </form>
+            <p class="visually-hidden" aria-live="polite">
+                { if *loading { String::new() } else { format!("{} tickets shown", items.len()) } }
+            </p>
+            { body }
+        </section>
+    }
+}
+
+fn ticket_row(t: &TicketView, staff: bool, now: chrono::DateTime<Utc>) -> Html {
+    let who = if staff {
+        format!("From {}", t.requester.name)
+    } else {
+        match &t.assignee {
+            Some(a) => format!("With {}", a.name),
+            None => "Waiting for an agent".to_owned(),
+        }
+    };
+    let replies = match t.message_count {
+        1 => "1 message".to_owned(),
+        n => format!("{n} messages"),
+    };
+    html! {
+        <li key={t.id.0}>
+            <Link<Route> to={Route::Ticket { id: t.id }} classes="ticket-row">
+                <span class="ticket-row-top">
+                    <span class="ticket-number">{ t.number.clone() }</span>
+                    <span class="ticket-title">{ t.title.clone() }</span>
+                </span>
+                <span class="ticket-row-meta">
+                    <StatusBadge status={t.status} />
+                    <PriorityBadge priority={t.priority} />
+                    <span>{ who }</span>
+                    <span class="muted">{ replies }</span>
+                    <time class="muted" datetime={t.updated_at.to_rfc3339()}
+                        title={local_timestamp(t.updated_at)}>
+                        { relative_time(t.updated_at, now) }
+                    </time>
+                </span>
+            </Link<Route>>
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use relay_protocol::tickets::Priority;
+    use relay_protocol::users::{Role, UserSummary};
+    use relay_protocol::{TicketId, UserId};
+
+    fn ticket(id: i64) -> TicketView {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        TicketView {
+            id: TicketId(id),
+            number: format!("TICK-2026-{id:04}"),
+            title: "t".into(),
+            description: String::new(),
+            status: TicketStatus::Open,
+            priority: Priority::Medium,
+            category: None,
+            requester: UserSummary {
+                id: UserId(1),
+                name: "Ada".into(),
+                role: Role::Customer,
+            },
+            assignee: None,
+            tags: Vec::new(),
+            message_count: 0,
+            created_at: at,
+            updated_at: at,
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+            first_response_due_at: None,
+            resolution_due_at: None,
+        }
+    }
+
+    #[test]
+    fn next_pages_append_without_duplicates() {
+        let shown = append_page(vec![ticket(1), ticket(2)], vec![ticket(2), ticket(3)]);
+        let ids: Vec<i64> = shown.iter().map(|t| t.id.0).collect();
+        assert_eq!(ids, [1, 2, 3]);
+    }
+
+    #[test]
+    fn status_filter_keys_round_trip() {
+        for f in StatusFilter::choices() {
+            assert_eq!(StatusFilter::from_key(Some(f.key())), f);
+        }
+        assert_eq!(StatusFilter::from_key(None), StatusFilter::Active);
+        assert_eq!(StatusFilter::from_key(Some("bogus")), StatusFilter::Active);
+        assert_eq!(StatusFilter::choices().len(), 2 + TicketStatus::ALL.len());
+    }
+
+    #[test]
+    fn active_means_not_done() {
+        assert_eq!(
+            StatusFilter::Active.api_status().as_deref(),
+            Some("open,in_progress,pending,blocked")
+        );
+        assert_eq!(StatusFilter::All.api_status(), None);
+        assert_eq!(
+            StatusFilter::Only(TicketStatus::Resolved)
+                .api_status()
+                .as_deref(),
+            Some("resolved")
+        );
+    }
+
+    #[test]
+    fn url_params_leave_out_defaults() {
+        assert_eq!(
+            ListParams::new(StatusFilter::Active, "  "),
+            ListParams::default()
+        );
+        let p = ListParams::new(StatusFilter::Only(TicketStatus::Pending), " vpn down ");
+        assert_eq!(p.status.as_deref(), Some("pending"));
+        assert_eq!(p.q.as_deref(), Some("vpn down"));
+        assert_eq!(
+            serde_urlencoded::to_string(&p).unwrap(),
+            "status=pending&q=vpn+down"
+        );
+    }
+
+    #[test]
+    fn api_query_from_params() {
+        let q = ListParams::new(StatusFilter::All, "printer").api_query(Some("c2".into()));
+        assert_eq!(q.q.as_deref(), Some("printer"));
+        assert_eq!(q.status, None);
+        assert_eq!(q.cursor.as_deref(), Some("c2"));
+        assert_eq!(q.limit, Some(PAGE_SIZE));
+        assert_eq!(
+            crate::api::with_query("/api/tickets", &ListParams::default().api_query(None)),
+            "/api/tickets?status=open%2Cin_progress%2Cpending%2Cblocked&limit=25"
+        );
+    }
+}
