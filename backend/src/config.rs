@@ -26,6 +26,11 @@ pub struct Config {
     pub db_pool_size: u32,
     pub max_upload_bytes: usize,
     pub max_json_bytes: usize,
+    /// Seconds a presence entry lives without a heartbeat (an instance that dies drops
+    /// out of presence within this time).
+    pub presence_ttl_secs: u64,
+    /// Outgoing queue length of one socket before the slow-client policy applies.
+    pub ws_queue: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +141,8 @@ impl Config {
         let db_pool_size = number("DB_POOL_SIZE", 16, 1, 200) as u32;
         let max_upload_bytes = number("MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 1 << 30) as usize;
         let max_json_bytes = number("MAX_JSON_BYTES", 256 * 1024, 1024, 16 << 20) as usize;
+        let presence_ttl_secs = number("PRESENCE_TTL_SECS", 25, 2, 30) as u64;
+        let ws_queue = number("WS_QUEUE", 512, 8, 65_536) as usize;
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -159,6 +166,8 @@ impl Config {
             db_pool_size,
             max_upload_bytes,
             max_json_bytes,
+            presence_ttl_secs,
+            ws_queue,
         })
     }
 }

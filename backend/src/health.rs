@@ -32,14 +32,29 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             Ok(())
         })
         .await;
-    let ok = db.is_ok();
+    let db_ok = db.is_ok();
     checks.insert(
         "postgres".to_owned(),
         db.map(|_| "ok".to_owned())
             .unwrap_or_else(|e| e.to_string()),
     );
+    let bus = &state.realtime.bus;
+    let bus_ok = bus.healthy().await;
+    checks.insert(
+        bus.kind().to_owned(),
+        if bus_ok { "ok" } else { "unreachable" }.into(),
+    );
+    let ok = db_ok && bus_ok;
+    // Without the bus, REST still works and messages are stored: degraded, not down.
+    let status = if ok {
+        "ok"
+    } else if db_ok {
+        "degraded"
+    } else {
+        "unavailable"
+    };
     let body = Health {
-        status: if ok { "ok" } else { "unavailable" }.into(),
+        status: status.into(),
         checks,
         instance_id: state.config.instance_id.clone(),
     };

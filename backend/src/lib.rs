@@ -10,6 +10,7 @@ pub mod health;
 pub mod http;
 pub mod messages;
 pub mod openapi;
+pub mod realtime;
 pub mod seed;
 pub mod state;
 pub mod tickets;
@@ -48,6 +49,7 @@ pub fn app(
         )
         .wrap(tracing_actix_web::TracingLogger::default())
         .configure(health::configure)
+        .service(web::resource("/ws").route(web::get().to(realtime::routes::ws)))
         .service(
             web::scope("/api")
                 .wrap(ErrorHandlers::new().default_handler(http::envelope_errors))

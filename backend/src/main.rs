@@ -84,6 +84,27 @@ fn migrate(config: &Config) -> Result<usize, Box<dyn std::error::Error>> {
     Ok(db::run_migrations(&mut conn)?)
 }
 
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
 fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let applied = migrate(&config)?;
     if applied > 0 {
@@ -91,14 +112,27 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     let pool = db::build_pool(&config.database_url, config.db_pool_size)?;
     let bind = config.bind;
-    let state = AppState::new(config, pool);
-    tracing::info!(%bind, instance = %state.config.instance_id, "serving");
     actix_web::rt::System::new().block_on(async move {
-        actix_web::HttpServer::new(move || relay_desk::app(state.clone()))
+        let state = AppState::start(config, pool).await?;
+        tracing::info!(%bind, instance = %state.config.instance_id,
+            bus = state.realtime.bus.kind(), "serving");
+        let s = state.clone();
+        let server = actix_web::HttpServer::new(move || relay_desk::app(s.clone()))
             .bind(bind)?
+            .disable_signals()
             .shutdown_timeout(10)
-            .run()
-            .await
+            .run();
+        let handle = server.handle();
+        // Graceful shutdown: tell every socket to reconnect elsewhere, leave presence,
+        // then stop accepting and drain HTTP requests.
+        actix_web::rt::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            state.realtime.hub.shutdown().await;
+            handle.stop(true).await;
+        });
+        server.await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
     })?;
     Ok(())
 }

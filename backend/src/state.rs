@@ -1,7 +1,10 @@
-//! Application state shared by every handler: config, database pool, start time.
+//! Application state shared by every handler: config, database pool, the real-time
+//! machinery and the start time.
 
 use crate::config::Config;
 use crate::db::PgPool;
+use crate::error::AppResult;
+use crate::realtime::Realtime;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,16 +12,22 @@ use std::time::Instant;
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
+    pub realtime: Realtime,
     pub started: Instant,
 }
 
 impl AppState {
-    pub fn new(config: Config, pool: PgPool) -> AppState {
-        AppState {
-            config: Arc::new(config),
+    /// Connects the bus (Redis when configured) and starts this instance's hub. Call it
+    /// inside the runtime that should own the hub task.
+    pub async fn start(config: Config, pool: PgPool) -> AppResult<AppState> {
+        let config = Arc::new(config);
+        let realtime = Realtime::start(config.clone(), pool.clone()).await?;
+        Ok(AppState {
+            config,
             pool,
+            realtime,
             started: Instant::now(),
-        }
+        })
     }
 
     /// Runs a query closure off the async workers (see `db::run`).

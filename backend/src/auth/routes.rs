@@ -175,6 +175,7 @@ pub async fn logout(
                 users::revoke_all_refresh_tokens(conn, actor.id)
             })
             .await?;
+        state.realtime.user_changed(actor.id).await;
     } else {
         let token = body
             .refresh_token
@@ -225,5 +226,6 @@ pub async fn change_password(
             )
         })
         .await?;
+    state.realtime.user_changed(user.id).await;
     Ok(web::Json(start_session(&state, user).await?))
 }

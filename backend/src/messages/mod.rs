@@ -3,3 +3,4 @@
 
 pub mod queries;
 pub mod routes;
+pub mod service;

@@ -61,6 +61,8 @@ pub struct Posted {
     pub ticket: Ticket,
     /// True when `client_id` matched an already stored message: nothing was written.
     pub replayed: bool,
+    /// The reply changed the ticket's status or first-response time.
+    pub ticket_changed: bool,
 }
 
 pub fn clean_body(raw: &str) -> AppResult<String> {
@@ -122,6 +124,7 @@ pub fn post(
                     message: m.view(Some(&author)),
                     ticket,
                     replayed: true,
+                    ticket_changed: false,
                 });
             }
         }
@@ -171,11 +174,13 @@ pub fn post(
             &mut changes,
             &mut log,
         );
+        let ticket_changed = after != before;
         let ticket = tickets::save(conn, ticket, changes, log, true)?;
         Ok(Posted {
             message: stored.view(Some(&author)),
             ticket,
             replayed: false,
+            ticket_changed,
         })
     });
     match result {
@@ -192,6 +197,7 @@ pub fn post(
                         message: m.view(Some(&author)),
                         ticket,
                         replayed: true,
+                        ticket_changed: false,
                     })
                 }
                 _ => Err(AppError::conflict(
@@ -243,4 +249,90 @@ pub fn list(
         items: rows.iter().map(|(m, u)| m.view(u.as_ref())).collect(),
         has_more,
     })
+}
+
+/// Messages `role` may see with `since < seq <= until`, ascending (WebSocket replay).
+pub fn replay(
+    conn: &mut PgConnection,
+    role: Role,
+    ticket_id: i64,
+    since: i64,
+    until: i64,
+    limit: i64,
+) -> AppResult<Vec<MessageView>> {
+    let rows: Vec<(Message, Option<User>)> = messages::table
+        .left_join(users::table)
+        .filter(messages::ticket_id.eq(ticket_id))
+        .filter(messages::seq.gt(since))
+        .filter(messages::seq.le(until))
+        .filter(messages::kind.eq_any(visible_kinds(role)))
+        .order(messages::seq.asc())
+        .limit(limit)
+        .select((Message::as_select(), Option::<User>::as_select()))
+        .load(conn)?;
+    Ok(rows.iter().map(|(m, u)| m.view(u.as_ref())).collect())
+}
+
+/// The highest non-internal seq at or below `seq` (what a customer may be told).
+fn public_floor(conn: &mut PgConnection, ticket_id: i64, seq: i64) -> AppResult<i64> {
+    let s: Option<i64> = messages::table
+        .filter(messages::ticket_id.eq(ticket_id))
+        .filter(messages::seq.le(seq))
+        .filter(messages::kind.ne(MessageKind::Internal.as_str()))
+        .select(diesel::dsl::max(messages::seq))
+        .first(conn)?;
+    Ok(s.unwrap_or(0))
+}
+
+/// Stores `seq` as the user's last read position, never moving it backwards. Returns
+/// `(seq, public_seq)` when it moved, `None` when it did not.
+pub fn mark_read(
+    conn: &mut PgConnection,
+    ticket_id: i64,
+    user_id: i64,
+    seq: i64,
+) -> AppResult<Option<(i64, i64)>> {
+    let last_seq: i64 = crate::db::schema::tickets::table
+        .find(ticket_id)
+        .select(crate::db::schema::tickets::last_seq)
+        .first(conn)?;
+    let seq = seq.min(last_seq);
+    if seq <= 0 {
+        return Ok(None);
+    }
+    #[derive(QueryableByName)]
+    struct Moved {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        last_read_seq: i64,
+    }
+    let moved: Option<i64> = diesel::sql_query(
+        "INSERT INTO ticket_reads (ticket_id, user_id, last_read_seq) VALUES ($1, $2, $3) \
+         ON CONFLICT (ticket_id, user_id) DO UPDATE \
+         SET last_read_seq = EXCLUDED.last_read_seq, updated_at = now() \
+         WHERE ticket_reads.last_read_seq < EXCLUDED.last_read_seq \
+         RETURNING last_read_seq",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(ticket_id)
+    .bind::<diesel::sql_types::BigInt, _>(user_id)
+    .bind::<diesel::sql_types::BigInt, _>(seq)
+    .get_result::<Moved>(conn)
+    .optional()?
+    .map(|m| m.last_read_seq);
+    match moved {
+        Some(s) => Ok(Some((s, public_floor(conn, ticket_id, s)?))),
+        None => Ok(None),
+    }
+}
+
+/// Every user's read position in a ticket: `(user, seq, public_seq)`.
+pub fn receipts(conn: &mut PgConnection, ticket_id: i64) -> AppResult<Vec<(i64, i64, i64)>> {
+    use crate::db::schema::ticket_reads as r;
+    let rows: Vec<(i64, i64)> = r::table
+        .filter(r::ticket_id.eq(ticket_id))
+        .select((r::user_id, r::last_read_seq))
+        .order(r::user_id.asc())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(u, s)| Ok((u, s, public_floor(conn, ticket_id, s)?)))
+        .collect()
 }

@@ -58,9 +58,8 @@ pub async fn post(
 ) -> AppResult<HttpResponse> {
     let t = visible_ticket(&state, &actor, path.into_inner()).await?;
     let req = body.0;
-    let posted = state
-        .db(move |conn| queries::post(conn, &actor, t.id, &req.body, req.internal, req.client_id))
-        .await?;
+    let posted =
+        super::service::post(&state, actor, t.id, req.body, req.internal, req.client_id).await?;
     let mut res = if posted.replayed {
         HttpResponse::Ok()
     } else {

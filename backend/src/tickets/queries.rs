@@ -885,3 +885,41 @@ pub fn history_of(conn: &mut PgConnection, ticket_id: i64) -> AppResult<Vec<Hist
         })
         .collect())
 }
+
+/// Live counters for the supervisors' floor.
+pub fn floor_counters(conn: &mut PgConnection) -> AppResult<relay_protocol::ws::FloorCounters> {
+    let active = ["open", "in_progress", "pending", "blocked"];
+    let by_status: Vec<(String, i64)> = tickets::table
+        .filter(tickets::status.ne("closed"))
+        .group_by(tickets::status)
+        .select((tickets::status, count_star()))
+        .load(conn)?;
+    let by_priority: Vec<(String, i64)> = tickets::table
+        .filter(tickets::status.eq_any(active))
+        .group_by(tickets::priority)
+        .select((tickets::priority, count_star()))
+        .load(conn)?;
+    let unassigned: i64 = tickets::table
+        .filter(tickets::status.eq_any(active))
+        .filter(tickets::assignee_id.is_null())
+        .count()
+        .get_result(conn)?;
+    let soon = Utc::now() + Duration::hours(1);
+    let sla_at_risk: i64 = tickets::table
+        .filter(tickets::status.eq_any(active))
+        .filter(
+            tickets::first_response_at
+                .is_null()
+                .and(tickets::first_response_due_at.lt(soon))
+                .or(tickets::resolution_due_at.lt(soon)),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(relay_protocol::ws::FloorCounters {
+        by_status: by_status.into_iter().collect(),
+        by_priority: by_priority.into_iter().collect(),
+        unassigned,
+        agents_online: 0,
+        sla_at_risk,
+    })
+}

@@ -1,5 +1,6 @@
 //! `/api/tickets`: list/search, create, read (by id or number), change, assign, history.
 
+use super::model::Ticket;
 use super::queries;
 use crate::auth::policy::{check_ticket, TicketAction};
 use crate::auth::Actor;
@@ -11,6 +12,7 @@ use relay_protocol::tickets::{
     AssignRequest, CreateTicketRequest, HistoryList, TicketListQuery, TicketPage, TicketView,
     UpdateTicketRequest,
 };
+use relay_protocol::users::Role;
 use relay_protocol::ErrorEnvelope;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -45,6 +47,49 @@ pub async fn visible_ticket(
         .await
 }
 
+/// A ticket after a change, in the caller's view and the two audiences' views.
+pub struct Changed {
+    ticket: Ticket,
+    before_assignee: Option<i64>,
+    caller: TicketView,
+    /// `None` when nothing changed (nothing to announce).
+    audiences: Option<(TicketView, TicketView)>,
+}
+
+fn views_after(
+    conn: &mut diesel::PgConnection,
+    role: Role,
+    before: &Ticket,
+    after: Ticket,
+) -> AppResult<Changed> {
+    let caller = queries::view(conn, role, &after)?;
+    let audiences = if after.updated_at != before.updated_at {
+        Some((
+            queries::view(conn, Role::Technician, &after)?,
+            queries::view(conn, Role::Customer, &after)?,
+        ))
+    } else {
+        None
+    };
+    Ok(Changed {
+        before_assignee: before.assignee_id,
+        ticket: after,
+        caller,
+        audiences,
+    })
+}
+
+/// Announces a change after commit (staff, the requester, a new assignee).
+async fn publish(state: &AppState, changed: Changed, newly_assigned: Option<i64>) -> TicketView {
+    if let Some((staff, customer)) = &changed.audiences {
+        state
+            .realtime
+            .ticket_updated(staff, customer, newly_assigned)
+            .await;
+    }
+    changed.caller
+}
+
 #[utoipa::path(get, path = "/api/tickets", tag = "tickets", security(("bearer" = [])),
     params(TicketListQuery),
     responses((status = 200, body = TicketPage), (status = 422, body = ErrorEnvelope)))]
@@ -71,12 +116,16 @@ pub async fn create(
     body: Body<CreateTicketRequest>,
 ) -> AppResult<HttpResponse> {
     let req = body.0;
-    let view = state
+    let (view, staff) = state
         .db(move |conn| {
             let t = queries::create(conn, &actor, &req)?;
-            queries::view(conn, actor.role, &t)
+            Ok((
+                queries::view(conn, actor.role, &t)?,
+                queries::view(conn, Role::Technician, &t)?,
+            ))
         })
         .await?;
+    state.realtime.ticket_created(&staff).await;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -107,13 +156,14 @@ pub async fn update(
 ) -> AppResult<web::Json<TicketView>> {
     let t = visible_ticket(&state, &actor, path.into_inner()).await?;
     let req = body.0;
-    let view = state
+    let before = t.clone();
+    let changed = state
         .db(move |conn| {
             let t = queries::update(conn, &actor, t.id, &req)?;
-            queries::view(conn, actor.role, &t)
+            views_after(conn, actor.role, &before, t)
         })
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(publish(&state, changed, None).await))
 }
 
 #[utoipa::path(post, path = "/api/tickets/{id}/assign", tag = "tickets",
@@ -131,13 +181,18 @@ pub async fn assign(
         .0
         .assignee_id
         .ok_or_else(|| AppError::invalid("assignee_id", "is required (null unassigns)"))?;
-    let view = state
+    let before = t.clone();
+    let changed = state
         .db(move |conn| {
             let t = queries::assign(conn, &actor, t.id, target.map(|u| u.0))?;
-            queries::view(conn, actor.role, &t)
+            views_after(conn, actor.role, &before, t)
         })
         .await?;
-    Ok(web::Json(view))
+    let newly = changed
+        .ticket
+        .assignee_id
+        .filter(|a| Some(*a) != changed.before_assignee);
+    Ok(web::Json(publish(&state, changed, newly).await))
 }
 
 #[utoipa::path(get, path = "/api/tickets/{id}/history", tag = "tickets",

@@ -148,6 +148,8 @@ pub async fn update(
     let user = state
         .db(move |conn| queries::update(conn, id, changes))
         .await?;
+    // Role, status or password may have changed: open sockets re-check at once.
+    state.realtime.user_changed(id).await;
     Ok(web::Json(user.view()))
 }
 
@@ -174,6 +176,7 @@ pub async fn deactivate(
             )
         })
         .await?;
+    state.realtime.user_changed(id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

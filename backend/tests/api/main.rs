@@ -12,5 +12,6 @@ mod isolation;
 mod lifecycle;
 mod operations;
 mod permissions;
+mod realtime;
 mod search;
 mod users;

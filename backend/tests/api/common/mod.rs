@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 use std::sync::OnceLock;
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The one Origin the test servers allow for WebSockets.
+pub const ORIGIN: &str = "http://relay.test";
+
+pub mod ws;
 
 fn admin_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
@@ -168,9 +172,10 @@ impl TestApp {
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let db = TestDb::new();
         let mut config = test_config(&db.url);
+        config.allowed_origins = vec![ORIGIN.to_owned()];
         tweak(&mut config);
         let pool = db::build_pool(&config.database_url, config.db_pool_size).unwrap();
-        let state = AppState::new(config, pool);
+        let state = AppState::start(config, pool).await.unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let s = state.clone();
@@ -193,6 +198,10 @@ impl TestApp {
             server: handle,
             _db: db,
         }
+    }
+
+    pub fn ws_url(&self) -> String {
+        self.base.replace("http://", "ws://") + "/ws"
     }
 
     pub fn conn(&self) -> db::PgConn {

@@ -1,0 +1,42 @@
+//! The one code path that posts a message, for REST and WebSocket alike: store it (see
+//! `queries::post`), then, after commit, fan it out and announce ticket changes.
+
+use super::queries::{self, Posted};
+use crate::auth::Actor;
+use crate::error::AppResult;
+use crate::state::AppState;
+use relay_protocol::users::Role;
+use uuid::Uuid;
+
+pub async fn post(
+    state: &AppState,
+    actor: Actor,
+    ticket_id: i64,
+    body: String,
+    internal: bool,
+    client_id: Option<Uuid>,
+) -> AppResult<Posted> {
+    let (posted, views) = state
+        .db(move |conn| {
+            let posted = queries::post(conn, &actor, ticket_id, &body, internal, client_id)?;
+            let views = if posted.ticket_changed {
+                let staff = crate::tickets::queries::view(conn, Role::Technician, &posted.ticket)?;
+                let customer = crate::tickets::queries::view(conn, Role::Customer, &posted.ticket)?;
+                Some((staff, customer))
+            } else {
+                None
+            };
+            Ok((posted, views))
+        })
+        .await?;
+    if !posted.replayed {
+        state
+            .realtime
+            .message_posted(&posted.message, posted.ticket.requester_id)
+            .await;
+        if let Some((staff, customer)) = views {
+            state.realtime.ticket_updated(&staff, &customer, None).await;
+        }
+    }
+    Ok(posted)
+}

@@ -1,0 +1,590 @@
+//! One WebSocket connection: first-frame auth, then a single `select!` loop over the
+//! client's frames, the hub's queue for this socket, out-of-band signals (resync,
+//! close), the heartbeat and the token's expiry. Frames are the typed `ClientFrame`
+//! and `ServerFrame` of the protocol crate; bad input gets an error frame, never a
+//! dropped socket (until it turns into abuse: close 4429).
+
+use super::event::{BusEvent, Channel};
+use super::hub::{close, Out, Signals};
+use crate::auth::policy::{check_ticket, TicketAction};
+use crate::auth::{extract, tokens, Actor};
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use bytestring::ByteString;
+use futures_util::StreamExt;
+use relay_protocol::ws::{ClientFrame, ServerFrame};
+use relay_protocol::{TicketId, UserId};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+pub const MAX_FRAME: usize = 64 * 1024;
+const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
+const PING_EVERY: Duration = Duration::from_secs(20);
+const PONG_TIMEOUT: Duration = Duration::from_secs(60);
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const ABUSE_WINDOW: Duration = Duration::from_secs(10);
+const ABUSE_LIMIT: usize = 20;
+const SEND_LIMIT: usize = 30;
+const REPLAY_PAGE: i64 = 500;
+
+static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+struct Client {
+    state: AppState,
+    session: Session,
+    actor: Actor,
+    token_version: i32,
+    token_exp: i64,
+    conn_id: u64,
+    /// Joined tickets → highest message seq already sent on this socket.
+    sent: HashMap<i64, i64>,
+    errors: VecDeque<Instant>,
+    sends: VecDeque<Instant>,
+}
+
+fn encode(f: &ServerFrame) -> ByteString {
+    ByteString::from(serde_json::to_string(f).unwrap_or_default())
+}
+
+fn error_frame(code: &str, message: impl Into<String>, reference: Option<&str>) -> ByteString {
+    encode(&ServerFrame::Error {
+        code: code.to_owned(),
+        message: message.into(),
+        reference: reference.map(str::to_owned),
+    })
+}
+
+async fn close_with(session: Session, code: u16, reason: &str) {
+    let _ = session
+        .close(Some(CloseReason {
+            code: CloseCode::Other(code),
+            description: Some(reason.to_owned()),
+        }))
+        .await;
+}
+
+/// Verifies a token: (actor, token version, expiry).
+async fn verify(state: &AppState, token: &str) -> Result<(Actor, i32, i64), AppError> {
+    let claims = tokens::verify_access(&state.config, token)?;
+    let actor = extract::authenticate(state, token).await?;
+    Ok((actor, claims.ver, claims.exp))
+}
+
+pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMessageStream) {
+    // 1. The first frame must be `auth`, within five seconds. Tokens never go in URLs.
+    let deadline = tokio::time::sleep(AUTH_TIMEOUT);
+    tokio::pin!(deadline);
+    let (actor, token_version, token_exp) = loop {
+        tokio::select! {
+            _ = &mut deadline => {
+                close_with(session, close::UNAUTHORIZED, "authenticate within 5 seconds").await;
+                return;
+            }
+            msg = stream.next() => match msg {
+                Some(Ok(AggregatedMessage::Text(text))) => {
+                    match serde_json::from_str::<ClientFrame>(&text) {
+                        Ok(ClientFrame::Auth { token }) => match verify(&state, &token).await {
+                            Ok(v) => break v,
+                            Err(_) => {
+                                let _ = session.text(error_frame("invalid_token", "the access token is invalid, expired or revoked", Some("auth"))).await;
+                                close_with(session, close::UNAUTHORIZED, "invalid token").await;
+                                return;
+                            }
+                        },
+                        Ok(other) => {
+                            let _ = session.text(error_frame("auth_required", "send {\"type\":\"auth\",\"token\":...} first", Some(other.kind()))).await;
+                            close_with(session, close::UNAUTHORIZED, "authenticate first").await;
+                            return;
+                        }
+                        Err(_) => {
+                            let _ = session.text(error_frame("bad_frame", "expected {\"type\":\"auth\",\"token\":...}", None)).await;
+                        }
+                    }
+                }
+                Some(Ok(AggregatedMessage::Ping(b))) => { let _ = session.pong(&b).await; }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return,
+            }
+        }
+    };
+
+    // 2. Register with the hub, then say ready.
+    let conn_id = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Out>(state.config.ws_queue);
+    let signals = Arc::new(Signals::default());
+    let hub = state.realtime.hub.clone();
+    hub.connect(conn_id, actor.clone(), token_version, tx, signals.clone())
+        .await;
+    let user_id = actor.id;
+    let user = state
+        .db(move |conn| crate::users::queries::find(conn, user_id))
+        .await;
+    let Ok(user) = user else {
+        hub.disconnect(conn_id);
+        close_with(session, close::UNAUTHORIZED, "user not found").await;
+        return;
+    };
+    let ready = ServerFrame::Ready {
+        user: user.view(),
+        connection_id: format!("{}-{conn_id}", state.config.instance_id),
+    };
+    if session.text(encode(&ready)).await.is_err() {
+        hub.disconnect(conn_id);
+        return;
+    }
+
+    let mut client = Client {
+        state,
+        session,
+        actor,
+        token_version,
+        token_exp,
+        conn_id,
+        sent: HashMap::new(),
+        errors: VecDeque::new(),
+        sends: VecDeque::new(),
+    };
+    let mut heartbeat = tokio::time::interval(PING_EVERY);
+    heartbeat.tick().await;
+    let mut last_seen = Instant::now();
+    let mut close: Option<(u16, String)> = None;
+
+    // 3. The loop.
+    loop {
+        let expires_in =
+            Duration::from_secs((client.token_exp - chrono::Utc::now().timestamp()).max(0) as u64);
+        let flow = tokio::select! {
+            biased;
+            _ = signals.notify.notified() => client.on_signal(&signals, &mut close).await,
+            out = rx.recv() => match out {
+                Some(out) => client.on_out(out, &mut close).await,
+                None => Flow::Stop,
+            },
+            msg = stream.next() => {
+                last_seen = Instant::now();
+                match msg {
+                    Some(Ok(AggregatedMessage::Text(text))) => client.on_text(text, &mut close).await,
+                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                        client.error("bad_frame", "binary frames are not supported; send JSON text", None, &mut close).await
+                    }
+                    Some(Ok(AggregatedMessage::Ping(b))) => {
+                        if client.session.pong(&b).await.is_err() { Flow::Stop } else { Flow::Continue }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => Flow::Continue,
+                    Some(Ok(AggregatedMessage::Close(_))) | None => Flow::Stop,
+                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                        close = Some((close::TOO_BIG, "frame too large".into()));
+                        Flow::Stop
+                    }
+                    Some(Err(_)) => Flow::Stop,
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_seen.elapsed() > PONG_TIMEOUT {
+                    close = Some((close::GOING_AWAY, "no pong within 60 seconds".into()));
+                    Flow::Stop
+                } else if client.session.ping(b"rd").await.is_err() {
+                    Flow::Stop
+                } else {
+                    Flow::Continue
+                }
+            }
+            _ = tokio::time::sleep(expires_in) => {
+                close = Some((close::UNAUTHORIZED, "access token expired; reconnect with a fresh one".into()));
+                Flow::Stop
+            }
+        };
+        if let Flow::Stop = flow {
+            break;
+        }
+    }
+    client.state.realtime.hub.disconnect(client.conn_id);
+    match close {
+        Some((code, reason)) => close_with(client.session, code, &reason).await,
+        None => {
+            let _ = client.session.close(None).await;
+        }
+    }
+}
+
+impl Client {
+    async fn send(&mut self, frame: ByteString) -> Flow {
+        // A client that stops reading is cut off instead of holding anything up.
+        match tokio::time::timeout(SEND_TIMEOUT, self.session.text(frame)).await {
+            Ok(Ok(())) => Flow::Continue,
+            _ => Flow::Stop,
+        }
+    }
+
+    async fn error(
+        &mut self,
+        code: &str,
+        message: &str,
+        reference: Option<&str>,
+        close: &mut Option<(u16, String)>,
+    ) -> Flow {
+        let now = Instant::now();
+        self.errors.push_back(now);
+        while self
+            .errors
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > ABUSE_WINDOW)
+        {
+            self.errors.pop_front();
+        }
+        if self.errors.len() > ABUSE_LIMIT {
+            *close = Some((close::ABUSE, "too many bad frames".into()));
+            return Flow::Stop;
+        }
+        self.send(error_frame(code, message, reference)).await
+    }
+
+    async fn app_error(
+        &mut self,
+        e: AppError,
+        reference: &str,
+        close: &mut Option<(u16, String)>,
+    ) -> Flow {
+        let body = e.body();
+        if matches!(e, AppError::Client { .. }) {
+            self.error(body.code.as_str(), &body.message, Some(reference), close)
+                .await
+        } else {
+            tracing::error!(error = %e, "websocket request failed");
+            self.send(error_frame(
+                body.code.as_str(),
+                &body.message,
+                Some(reference),
+            ))
+            .await
+        }
+    }
+
+    async fn on_signal(&mut self, signals: &Signals, close: &mut Option<(u16, String)>) -> Flow {
+        if let Some(c) = signals
+            .close
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            *close = Some(c);
+            return Flow::Stop;
+        }
+        let tickets: Vec<i64> =
+            std::mem::take(&mut *signals.resync.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .collect();
+        for t in tickets {
+            if self.sent.contains_key(&t) {
+                if let Flow::Stop = self
+                    .send(encode(&ServerFrame::Resync {
+                        ticket_id: TicketId(t),
+                    }))
+                    .await
+                {
+                    return Flow::Stop;
+                }
+            }
+        }
+        Flow::Continue
+    }
+
+    async fn on_out(&mut self, out: Out, close: &mut Option<(u16, String)>) -> Flow {
+        match out {
+            Out::Message {
+                ticket_id,
+                seq,
+                frame,
+            } => {
+                match self.sent.get_mut(&ticket_id) {
+                    Some(last) if seq > *last => *last = seq,
+                    _ => return Flow::Continue,
+                }
+                self.send(frame).await
+            }
+            Out::Frame(frame) => self.send(frame).await,
+            Out::Close(code, reason) => {
+                *close = Some((code, reason));
+                Flow::Stop
+            }
+        }
+    }
+
+    async fn on_text(&mut self, text: ByteString, close: &mut Option<(u16, String)>) -> Flow {
+        if text.len() > MAX_FRAME {
+            return self
+                .error(
+                    "frame_too_large",
+                    "frames are limited to 64 KiB",
+                    None,
+                    close,
+                )
+                .await;
+        }
+        let value: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                return self
+                    .error("invalid_json", &format!("not JSON: {e}"), None, close)
+                    .await
+            }
+        };
+        let kind = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned);
+        let frame: ClientFrame = match serde_json::from_value(value) {
+            Ok(f) => f,
+            Err(e) => {
+                let code = match kind.as_deref() {
+                    Some("auth" | "join" | "leave" | "send" | "typing" | "read") => "bad_frame",
+                    _ => "unknown_type",
+                };
+                return self
+                    .error(code, &format!("{e}"), kind.as_deref(), close)
+                    .await;
+            }
+        };
+        match frame {
+            ClientFrame::Auth { token } => match verify(&self.state, &token).await {
+                Ok((actor, version, exp))
+                    if actor.id == self.actor.id && version == self.token_version =>
+                {
+                    self.token_exp = exp;
+                    Flow::Continue
+                }
+                Ok(_) => {
+                    self.error(
+                        "reauth_mismatch",
+                        "a different user or session: reconnect instead",
+                        Some("auth"),
+                        close,
+                    )
+                    .await
+                }
+                Err(_) => {
+                    self.error(
+                        "invalid_token",
+                        "the access token is invalid, expired or revoked",
+                        Some("auth"),
+                        close,
+                    )
+                    .await
+                }
+            },
+            ClientFrame::Join {
+                ticket_id,
+                since_seq,
+            } => {
+                self.join(ticket_id.0, since_seq.unwrap_or(0).max(0), close)
+                    .await
+            }
+            ClientFrame::Leave { ticket_id } => {
+                if self.sent.remove(&ticket_id.0).is_some() {
+                    self.state.realtime.hub.leave(self.conn_id, ticket_id.0);
+                }
+                Flow::Continue
+            }
+            ClientFrame::Send {
+                ticket_id,
+                client_id,
+                body,
+                internal,
+            } => {
+                self.post(ticket_id.0, client_id, body, internal, close)
+                    .await
+            }
+            ClientFrame::Typing { ticket_id, state } => {
+                if !self.sent.contains_key(&ticket_id.0) {
+                    return self
+                        .error("not_joined", "join the ticket first", Some("typing"), close)
+                        .await;
+                }
+                self.state
+                    .realtime
+                    .hub
+                    .typing(self.conn_id, ticket_id.0, state);
+                Flow::Continue
+            }
+            ClientFrame::Read { ticket_id, seq } => self.read(ticket_id.0, seq, close).await,
+        }
+    }
+
+    async fn join(
+        &mut self,
+        ticket_id: i64,
+        since: i64,
+        close: &mut Option<(u16, String)>,
+    ) -> Flow {
+        let actor = self.actor.clone();
+        let ticket = self
+            .state
+            .db(move |conn| {
+                let t = crate::tickets::queries::find(conn, ticket_id)?;
+                check_ticket(&actor, &t.facts(), TicketAction::View)?;
+                Ok(t)
+            })
+            .await;
+        let ticket = match ticket {
+            Ok(t) => t,
+            Err(e) => return self.app_error(e, "join", close).await,
+        };
+        let info = match self
+            .state
+            .realtime
+            .hub
+            .join(self.conn_id, ticket_id, ticket.requester_id)
+            .await
+        {
+            Ok(i) => i,
+            Err(e) => return self.app_error(e, "join", close).await,
+        };
+        // Live frames above the frontier queue up while we replay; everything at or
+        // below it comes from the database, in order.
+        self.sent.insert(ticket_id, since);
+        let role = self.actor.role;
+        let mut cursor = since;
+        while cursor < info.frontier {
+            let from = cursor;
+            let upto = info.frontier;
+            let page = self
+                .state
+                .db(move |conn| {
+                    crate::messages::queries::replay(conn, role, ticket_id, from, upto, REPLAY_PAGE)
+                })
+                .await;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return self.app_error(e, "join", close).await,
+            };
+            let full = page.len() as i64 == REPLAY_PAGE;
+            for m in page {
+                cursor = m.seq;
+                let f = encode(&ServerFrame::Message {
+                    ticket_id: TicketId(ticket_id),
+                    seq: m.seq,
+                    message: m,
+                });
+                if let Flow::Stop = self.send(f).await {
+                    return Flow::Stop;
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        if let Some(last) = self.sent.get_mut(&ticket_id) {
+            *last = (*last).max(info.frontier);
+        }
+        let receipts = self
+            .state
+            .db(move |conn| crate::messages::queries::receipts(conn, ticket_id))
+            .await;
+        for (user, seq, public) in receipts.unwrap_or_default() {
+            let seq = if role.is_staff() { seq } else { public };
+            if seq > 0 {
+                let f = encode(&ServerFrame::Receipt {
+                    ticket_id: TicketId(ticket_id),
+                    user_id: UserId(user),
+                    seq,
+                });
+                if let Flow::Stop = self.send(f).await {
+                    return Flow::Stop;
+                }
+            }
+        }
+        // Presence comes last: the client knows the replay is complete.
+        self.send(encode(&ServerFrame::Presence {
+            ticket_id: TicketId(ticket_id),
+            users: info.presence,
+        }))
+        .await
+    }
+
+    async fn post(
+        &mut self,
+        ticket_id: i64,
+        client_id: Uuid,
+        body: String,
+        internal: bool,
+        close: &mut Option<(u16, String)>,
+    ) -> Flow {
+        let now = Instant::now();
+        self.sends.push_back(now);
+        while self
+            .sends
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > ABUSE_WINDOW)
+        {
+            self.sends.pop_front();
+        }
+        if self.sends.len() > SEND_LIMIT {
+            return self
+                .error(
+                    "rate_limited",
+                    "too many messages; slow down",
+                    Some("send"),
+                    close,
+                )
+                .await;
+        }
+        match crate::messages::service::post(
+            &self.state,
+            self.actor.clone(),
+            ticket_id,
+            body,
+            internal,
+            Some(client_id),
+        )
+        .await
+        {
+            Ok(posted) => {
+                self.send(encode(&ServerFrame::Ack {
+                    client_id,
+                    message: posted.message,
+                }))
+                .await
+            }
+            Err(e) => self.app_error(e, "send", close).await,
+        }
+    }
+
+    async fn read(&mut self, ticket_id: i64, seq: i64, close: &mut Option<(u16, String)>) -> Flow {
+        if !self.sent.contains_key(&ticket_id) {
+            return self
+                .error("not_joined", "join the ticket first", Some("read"), close)
+                .await;
+        }
+        let user_id = self.actor.id;
+        match self
+            .state
+            .db(move |conn| crate::messages::queries::mark_read(conn, ticket_id, user_id, seq))
+            .await
+        {
+            Ok(Some((seq, public_seq))) => {
+                let ev = BusEvent::Receipt {
+                    ticket_id: TicketId(ticket_id),
+                    user_id: UserId(user_id),
+                    seq,
+                    public_seq,
+                };
+                self.state
+                    .realtime
+                    .publish(Channel::Ticket(ticket_id), &ev)
+                    .await;
+                Flow::Continue
+            }
+            Ok(None) => Flow::Continue,
+            Err(e) => self.app_error(e, "read", close).await,
+        }
+    }
+}
