@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub struct Config {
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// Prefix for every Redis key and channel (deployments or test runs sharing a Redis).
+    pub redis_namespace: String,
     pub bind: SocketAddr,
     pub jwt_secret: Vec<u8>,
     /// `RELAY_DEV=1`: development defaults (a fixed JWT secret, localhost origins).
@@ -150,6 +152,7 @@ impl Config {
         Ok(Config {
             database_url,
             redis_url,
+            redis_namespace: var("REDIS_NAMESPACE").unwrap_or_default(),
             bind,
             jwt_secret,
             dev,

@@ -82,6 +82,8 @@ impl Bus for LocalBus {
 /// reconnect and reports `Recovered` so rooms resync.
 pub struct RedisBus {
     manager: ConnectionManager,
+    /// Prepended to channel names on the wire (`REDIS_NAMESPACE`).
+    prefix: String,
     wanted: Arc<Mutex<HashSet<String>>>,
     sink: Arc<tokio::sync::Mutex<Option<redis::aio::PubSubSink>>>,
 }
@@ -91,7 +93,16 @@ fn redis_err(e: redis::RedisError) -> AppError {
 }
 
 impl RedisBus {
-    pub async fn connect(url: &str, incoming: UnboundedSender<Incoming>) -> AppResult<RedisBus> {
+    pub async fn connect(
+        url: &str,
+        namespace: &str,
+        incoming: UnboundedSender<Incoming>,
+    ) -> AppResult<RedisBus> {
+        let prefix = if namespace.is_empty() {
+            String::new()
+        } else {
+            format!("{namespace}:")
+        };
         let client = redis::Client::open(url).map_err(redis_err)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -105,6 +116,7 @@ impl RedisBus {
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         tokio::spawn(supervise(
             client,
+            prefix.clone(),
             wanted.clone(),
             sink.clone(),
             incoming,
@@ -114,6 +126,7 @@ impl RedisBus {
         let _ = tokio::time::timeout(Duration::from_secs(5), ready_rx).await;
         Ok(RedisBus {
             manager,
+            prefix,
             wanted,
             sink,
         })
@@ -126,6 +139,7 @@ impl RedisBus {
 
 async fn supervise(
     client: redis::Client,
+    prefix: String,
     wanted: Arc<Mutex<HashSet<String>>>,
     sink_slot: Arc<tokio::sync::Mutex<Option<redis::aio::PubSubSink>>>,
     incoming: UnboundedSender<Incoming>,
@@ -143,7 +157,7 @@ async fn supervise(
             let (mut sink, stream) = pubsub.split();
             let channels: Vec<String> = lock(&wanted).iter().cloned().collect();
             for ch in channels {
-                sink.subscribe(ch).await?;
+                sink.subscribe(format!("{prefix}{ch}")).await?;
             }
             Ok::<_, redis::RedisError>((sink, stream))
         }
@@ -161,7 +175,11 @@ async fn supervise(
                 }
                 first = false;
                 while let Some(msg) = stream.next().await {
-                    let channel = msg.get_channel_name().to_owned();
+                    let name = msg.get_channel_name();
+                    let channel = name
+                        .strip_prefix(prefix.as_str())
+                        .unwrap_or(name)
+                        .to_owned();
                     let payload = Bytes::copy_from_slice(msg.get_payload_bytes());
                     if incoming.send(Incoming::Event { channel, payload }).is_err() {
                         return;
@@ -189,9 +207,10 @@ async fn supervise(
 impl Bus for RedisBus {
     fn publish(&self, channel: String, payload: Bytes) -> BoxFuture<'static, AppResult<()>> {
         let mut conn = self.manager.clone();
+        let channel_name = format!("{}{channel}", self.prefix);
         Box::pin(async move {
             redis::cmd("PUBLISH")
-                .arg(channel)
+                .arg(channel_name)
                 .arg(payload.as_ref())
                 .query_async::<i64>(&mut conn)
                 .await
@@ -202,6 +221,7 @@ impl Bus for RedisBus {
 
     fn subscribe(&self, channel: String) -> BoxFuture<'static, AppResult<()>> {
         lock(&self.wanted).insert(channel.clone());
+        let channel = format!("{}{channel}", self.prefix);
         let slot = self.sink.clone();
         Box::pin(async move {
             // When disconnected, the supervisor subscribes on reconnect and reports
@@ -216,6 +236,7 @@ impl Bus for RedisBus {
 
     fn unsubscribe(&self, channel: String) -> BoxFuture<'static, AppResult<()>> {
         lock(&self.wanted).remove(&channel);
+        let channel = format!("{}{channel}", self.prefix);
         let slot = self.sink.clone();
         Box::pin(async move {
             let sink = slot.lock().await.clone();

@@ -38,8 +38,9 @@ impl Realtime {
         let (incoming_tx, incoming_rx) = tokio::sync::mpsc::unbounded_channel();
         let (bus, presence): (Arc<dyn Bus>, Arc<dyn PresenceStore>) = match &config.redis_url {
             Some(url) => {
-                let redis = bus::RedisBus::connect(url, incoming_tx).await?;
-                let presence = presence::RedisPresence::new(redis.manager());
+                let ns = config.redis_namespace.clone();
+                let redis = bus::RedisBus::connect(url, &ns, incoming_tx).await?;
+                let presence = presence::RedisPresence::new(redis.manager(), &ns);
                 (Arc::new(redis), Arc::new(presence))
             }
             None => (

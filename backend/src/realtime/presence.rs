@@ -92,11 +92,17 @@ impl PresenceStore for LocalPresence {
 
 pub struct RedisPresence {
     conn: ConnectionManager,
+    prefix: String,
 }
 
 impl RedisPresence {
-    pub fn new(conn: ConnectionManager) -> RedisPresence {
-        RedisPresence { conn }
+    pub fn new(conn: ConnectionManager, namespace: &str) -> RedisPresence {
+        let prefix = if namespace.is_empty() {
+            String::new()
+        } else {
+            format!("{namespace}:")
+        };
+        RedisPresence { conn, prefix }
     }
 }
 
@@ -112,6 +118,7 @@ impl PresenceStore for RedisPresence {
         expires_at_ms: i64,
     ) -> BoxFuture<'static, AppResult<()>> {
         let mut conn = self.conn.clone();
+        let key = format!("{}{key}", self.prefix);
         Box::pin(async move {
             redis::pipe()
                 .cmd("ZADD")
@@ -131,6 +138,7 @@ impl PresenceStore for RedisPresence {
     }
     fn remove(&self, key: String, member: String) -> BoxFuture<'static, AppResult<()>> {
         let mut conn = self.conn.clone();
+        let key = format!("{}{key}", self.prefix);
         Box::pin(async move {
             redis::cmd("ZREM")
                 .arg(key)
@@ -143,6 +151,7 @@ impl PresenceStore for RedisPresence {
     }
     fn members(&self, key: String, now: i64) -> BoxFuture<'static, AppResult<Vec<String>>> {
         let mut conn = self.conn.clone();
+        let key = format!("{}{key}", self.prefix);
         Box::pin(async move {
             let (_, live): (i64, Vec<String>) = redis::pipe()
                 .cmd("ZREMRANGEBYSCORE")

@@ -28,7 +28,7 @@ const PONG_TIMEOUT: Duration = Duration::from_secs(60);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const ABUSE_WINDOW: Duration = Duration::from_secs(10);
 const ABUSE_LIMIT: usize = 20;
-const SEND_LIMIT: usize = 30;
+const SEND_LIMIT: usize = 60;
 const REPLAY_PAGE: i64 = 500;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);

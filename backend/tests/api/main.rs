@@ -6,6 +6,7 @@ mod common;
 
 mod auth;
 mod categories;
+mod cluster;
 mod concurrency;
 mod errors;
 mod isolation;

@@ -124,7 +124,15 @@ async fn bad_frames_get_errors_and_the_socket_lives_on() {
 
 #[actix_web::test]
 async fn conversation_typing_receipts_presence_and_notes() {
-    let app = TestApp::start().await;
+    conversation(TestApp::start().await).await;
+}
+
+#[actix_web::test]
+async fn conversation_typing_receipts_presence_and_notes_over_redis() {
+    conversation(TestApp::start_redis().await).await;
+}
+
+async fn conversation(app: TestApp) {
     let c = app.user("customer", "Cora").await;
     let tech = app.user("technician", "Tara").await;
     let t = app.ticket(&c, "live chat").await;
@@ -279,7 +287,15 @@ async fn typing_without_stop_expires() {
 
 #[actix_web::test]
 async fn join_during_a_burst_gets_every_message_exactly_once_in_order() {
-    let app = TestApp::start().await;
+    burst(TestApp::start().await).await;
+}
+
+#[actix_web::test]
+async fn join_during_a_burst_over_redis() {
+    burst(TestApp::start_redis().await).await;
+}
+
+async fn burst(app: TestApp) {
     let c = app.user("customer", "Cora").await;
     let tech = app.user("technician", "Tara").await;
     let id = app.ticket(&c, "burst").await["id"].as_i64().unwrap();

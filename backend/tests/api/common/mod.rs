@@ -168,6 +168,20 @@ impl TestApp {
         TestApp::start_with(|_| {}).await
     }
 
+    /// Starts the app on the Redis bus (its own namespace) instead of the in-process one.
+    pub async fn start_redis() -> TestApp {
+        let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| {
+            panic!(
+                "TEST_REDIS_URL is not set: run the tests through scripts/test, which starts Redis"
+            )
+        });
+        TestApp::start_with(move |c| {
+            c.redis_url = Some(url);
+            c.redis_namespace = format!("t{}", uuid::Uuid::new_v4().simple());
+        })
+        .await
+    }
+
     /// Starts the app with a tweaked configuration.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let db = TestDb::new();

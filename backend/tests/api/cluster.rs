@@ -1,0 +1,312 @@
+//! Several instances for real: `relay-desk serve` processes on their own ports, one
+//! PostgreSQL, one Redis. Members on different instances share rooms, typing, receipts
+//! and presence; an instance killed with SIGKILL loses nobody's messages.
+
+use crate::common::ws::{Event, Ws};
+use crate::common::*;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| {
+        panic!("TEST_REDIS_URL is not set: run the tests through scripts/test, which starts Redis")
+    })
+}
+
+struct Instance {
+    child: Child,
+    base: String,
+    ws: String,
+}
+
+impl Instance {
+    async fn spawn(db_url: &str, namespace: &str, id: &str) -> Instance {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::env::temp_dir().join(format!("relay-{namespace}-{id}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_relay-desk"))
+            .arg("serve")
+            .env("DATABASE_URL", db_url)
+            .env("REDIS_URL", redis_url())
+            .env("REDIS_NAMESPACE", namespace)
+            .env("BIND", format!("127.0.0.1:{port}"))
+            .env("JWT_SECRET", "test-secret-test-secret-test-secret-42")
+            .env("INSTANCE_ID", id)
+            .env("BCRYPT_COST", "4")
+            .env("PRESENCE_TTL_SECS", "3")
+            .env("ALLOWED_ORIGINS", ORIGIN)
+            .env("DB_POOL_SIZE", "8")
+            .env("RUST_LOG", "warn")
+            .env_remove("STATIC_DIR")
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = awc::Client::default();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+                if r.status() == 200 {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance {id} did not become ready; see {}",
+                log.display()
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        Instance {
+            child,
+            ws: base.replace("http://", "ws://") + "/ws",
+            base,
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL: no goodbye, no presence cleanup
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .finish();
+    let m = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = client.request(m, format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let mut res = match body {
+        Some(b) => req.send_json(&b).await.unwrap(),
+        None => req.send().await.unwrap(),
+    };
+    let bytes = res.body().await.unwrap();
+    (
+        res.status().as_u16(),
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Creates a user in the database and signs in on `base`; returns (id, token).
+async fn user(db_url: &str, base: &str, role: &str, name: &str) -> (i64, String) {
+    let email = format!("{}-{}@cluster.test", role, uuid::Uuid::new_v4().simple());
+    let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+    let mut conn = PgConnection::establish(db_url).unwrap();
+    let u = relay_desk::users::queries::insert(
+        &mut conn,
+        &relay_desk::users::model::NewUser {
+            email: &email,
+            name,
+            role,
+            password_hash: &hash,
+        },
+    )
+    .unwrap();
+    let (status, body) = call(
+        base,
+        "POST",
+        "/api/auth/login",
+        None,
+        Some(json!({"email": email, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    (u.id, body["access_token"].as_str().unwrap().to_owned())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[actix_web::test]
+async fn members_on_different_instances_share_the_room() {
+    let db = TestDb::new();
+    let ns = format!("t{}", uuid::Uuid::new_v4().simple());
+    let a = Instance::spawn(&db.url, &ns, "a").await;
+    let b = Instance::spawn(&db.url, &ns, "b").await;
+    let (cust_id, cust_token) = user(&db.url, &a.base, "customer", "Cora").await;
+    let (tech_id, tech_token) = user(&db.url, &b.base, "technician", "Tara").await;
+    let (_, sup_token) = user(&db.url, &a.base, "supervisor", "Sam").await;
+    let (_, t) = call(
+        &a.base,
+        "POST",
+        "/api/tickets",
+        Some(&cust_token),
+        Some(json!({"title": "across"})),
+    )
+    .await;
+    let id = t["id"].as_i64().unwrap();
+
+    let (mut cust, _) = Ws::connect(&a.ws, &cust_token).await;
+    let (mut tech, ready) = Ws::connect(&b.ws, &tech_token).await;
+    assert!(ready["connection_id"].as_str().unwrap().starts_with("b-"));
+    cust.join(id, 0).await;
+    tech.join(id, 0).await;
+    let joined = cust.expect(|f| f["type"] == "joined", 5).await;
+    assert_eq!(joined["user"]["id"], tech_id);
+    // A third member on A lists both, one per user, wherever they are.
+    let (mut sup, _) = Ws::connect(&a.ws, &sup_token).await;
+    sup.join(id, 0).await;
+    let presence = sup.seen.last().unwrap().clone();
+    let mut ids: Vec<i64> = presence["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert!(
+        ids.contains(&cust_id) && ids.contains(&tech_id) && ids.len() == 3,
+        "{presence}"
+    );
+
+    // Typing and receipts cross instances.
+    tech.send(json!({"type": "typing", "ticket_id": id, "state": "start"}))
+        .await;
+    let ty = cust.expect(|f| f["type"] == "typing", 5).await;
+    assert_eq!(ty["user"]["id"], tech_id);
+
+    // Messages cross instances, in order; measure the delivery time (reported, not asserted).
+    let n = 50;
+    let mut sent_at = std::collections::HashMap::new();
+    let mut latencies = Vec::new();
+    for i in 0..n {
+        let cid = uuid::Uuid::new_v4();
+        sent_at.insert(cid.to_string(), Instant::now());
+        cust.send(
+            json!({"type": "send", "ticket_id": id, "client_id": cid, "body": format!("m{i}")}),
+        )
+        .await;
+        let f = tech.expect(|f| f["type"] == "message", 5).await;
+        let cid = f["message"]["client_id"].as_str().unwrap().to_owned();
+        latencies.push(sent_at[&cid].elapsed());
+    }
+    assert_eq!(tech.message_seqs(id), (1..=n).collect::<Vec<i64>>());
+    latencies.sort();
+    eprintln!(
+        "cross-instance delivery over Redis: p50 {:?}, p99 {:?}, max {:?} ({} messages)",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        latencies.last().unwrap(),
+        n
+    );
+    tech.send(json!({"type": "read", "ticket_id": id, "seq": n}))
+        .await;
+    let r = cust
+        .expect(|f| f["type"] == "receipt" && f["user_id"] == tech_id, 5)
+        .await;
+    assert_eq!(r["seq"], n);
+}
+
+#[actix_web::test]
+async fn killing_an_instance_loses_nothing_and_drops_its_presence() {
+    let db = TestDb::new();
+    let ns = format!("t{}", uuid::Uuid::new_v4().simple());
+    let mut a = Instance::spawn(&db.url, &ns, "a").await;
+    let b = Instance::spawn(&db.url, &ns, "b").await;
+    let (_, cust_token) = user(&db.url, &a.base, "customer", "Cora").await;
+    let (_, tech_token) = user(&db.url, &b.base, "technician", "Tara").await;
+    let (sup_id, sup_token) = user(&db.url, &a.base, "supervisor", "Sam").await;
+    let (_, t) = call(
+        &a.base,
+        "POST",
+        "/api/tickets",
+        Some(&cust_token),
+        Some(json!({"title": "crash"})),
+    )
+    .await;
+    let id = t["id"].as_i64().unwrap();
+    let post = |i: i64| {
+        let (base, token) = (b.base.clone(), tech_token.clone());
+        async move {
+            let (s, _) = call(
+                &base,
+                "POST",
+                &format!("/api/tickets/{id}/messages"),
+                Some(&token),
+                Some(json!({"body": format!("m{i}"), "client_id": uuid::Uuid::new_v4()})),
+            )
+            .await;
+            assert_eq!(s, 201);
+        }
+    };
+
+    let (mut cust, _) = Ws::connect(&a.ws, &cust_token).await;
+    let (mut sup, _) = Ws::connect(&a.ws, &sup_token).await;
+    let (mut tech, _) = Ws::connect(&b.ws, &tech_token).await;
+    cust.join(id, 0).await;
+    sup.join(id, 0).await;
+    tech.join(id, 0).await;
+    for i in 1..=10 {
+        post(i).await;
+    }
+    cust.expect(|f| f["type"] == "message" && f["seq"] == 10, 5)
+        .await;
+    let before = cust.message_seqs(id);
+
+    a.kill();
+    // The socket on A is gone.
+    loop {
+        match cust.next(Duration::from_secs(5)).await {
+            Some(Event::Closed(_)) => break,
+            Some(Event::Frame(_)) => {}
+            None => panic!("socket on the killed instance still open"),
+        }
+    }
+    // The conversation goes on while the customer is away.
+    for i in 11..=20 {
+        post(i).await;
+    }
+    // Reconnect to the survivor with the last seq held: the gap is replayed.
+    let last = *before.last().unwrap();
+    let (mut again, _) = Ws::connect(&b.ws, &cust_token).await;
+    let replayed = again.join(id, last).await;
+    assert_eq!(replayed, (11..=20).collect::<Vec<i64>>());
+    for i in 21..=25 {
+        post(i).await;
+    }
+    again
+        .expect(|f| f["type"] == "message" && f["seq"] == 25, 5)
+        .await;
+    let mut all = before;
+    all.extend(again.message_seqs(id));
+    assert_eq!(
+        all,
+        (1..=25).collect::<Vec<i64>>(),
+        "every message exactly once"
+    );
+
+    // The supervisor only had a socket on A: they leave presence once A's entries expire.
+    let started = Instant::now();
+    let left = tech
+        .expect(|f| f["type"] == "left" && f["user"]["id"] == sup_id, 30)
+        .await;
+    eprintln!(
+        "dead instance's user left presence after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(left["ticket_id"], id);
+    drop(sup);
+}
