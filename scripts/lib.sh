@@ -98,3 +98,73 @@ stop_redis() {
     local dir="$1"
     [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
 }
+
+# render_nginx_conf OUT PREFIX HTTP_PORT TLS_PORT CERT_DIR STATIC_DIR UPSTREAM... :
+# the repository's nginx.conf (the docker-compose one) rewritten for loopback: the
+# lines marked "templated" get these ports, paths and upstreams. TLS_PORT "" drops TLS.
+render_nginx_conf() {
+    local out="$1" prefix="$2" http="$3" tls="$4" certs="$5" static="$6"
+    shift 6
+    mkdir -p "$prefix/tmp"
+    chmod 777 "$prefix/tmp"
+    python3 - "$ROOT/nginx.conf" "$out" "$prefix" "$http" "$tls" "$certs" "$static" "$@" <<'PY'
+import sys
+src, out, prefix, http, tls, certs, static, *ups = sys.argv[1:]
+lines, done_up = [], False
+for line in open(src):
+    t = line.strip()
+    if "# templated" in line:
+        if t.startswith("server "):
+            if not done_up:
+                lines += [f"        server {u} max_fails=1 fail_timeout=5s;\n" for u in ups]
+                done_up = True
+            continue
+        if t.startswith("listen 80"):
+            line = f"        listen 127.0.0.1:{http};\n"
+        elif t.startswith("listen 443"):
+            if not tls:
+                continue
+            line = f"        listen 127.0.0.1:{tls} ssl;\n"
+        elif t.startswith("ssl_certificate_key"):
+            if not tls:
+                continue
+            line = f"        ssl_certificate_key {certs}/tls.key;\n"
+        elif t.startswith("ssl_certificate"):
+            if not tls:
+                continue
+            line = f"        ssl_certificate {certs}/tls.crt;\n"
+        elif t.startswith("root "):
+            line = f"        root {static};\n"
+    if t.startswith("ssl_protocols") and not tls:
+        continue
+    lines.append(line)
+    if t == "http {":
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            lines.append(f"    {kind}_temp_path {prefix}/tmp/{kind};\n")
+open(out, "w").write("".join(lines))
+PY
+}
+
+# start_nginx CONF PREFIX: runs nginx in the background with its pid and logs in PREFIX.
+start_nginx() {
+    local conf="$1" prefix="$2"
+    nginx -t -q -c "$conf" -p "$prefix" -g "pid $prefix/nginx.pid; error_log $prefix/error.log;" \
+        || die "nginx rejected $conf"
+    nginx -c "$conf" -p "$prefix" -g "pid $prefix/nginx.pid; error_log $prefix/error.log;"
+}
+
+stop_nginx() {
+    local prefix="$1"
+    [ -f "$prefix/nginx.pid" ] && kill "$(cat "$prefix/nginx.pid")" 2>/dev/null || true
+}
+
+# self_signed_cert DIR: a localhost certificate for the loopback TLS listener.
+self_signed_cert() {
+    local dir="$1"
+    mkdir -p "$dir"
+    [ -s "$dir/tls.crt" ] && return 0
+    command -v openssl >/dev/null || apt_install openssl
+    openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$dir/tls.key" -out "$dir/tls.crt" >/dev/null 2>&1 || die "openssl could not make a certificate"
+}

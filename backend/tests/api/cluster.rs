@@ -310,3 +310,158 @@ async fn killing_an_instance_loses_nothing_and_drops_its_presence() {
     assert_eq!(left["ticket_id"], id);
     drop(sup);
 }
+
+/// nginx from the repository's nginx.conf (loopback copy rendered by scripts/lib.sh).
+struct Nginx {
+    prefix: std::path::PathBuf,
+    base: String,
+}
+
+impl Nginx {
+    fn start(upstreams: &[&str]) -> Nginx {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_owned();
+        let prefix =
+            std::env::temp_dir().join(format!("relay-nginx-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&prefix).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let static_dir = prefix.join("static");
+        std::fs::create_dir_all(&static_dir).unwrap();
+        std::fs::write(
+            static_dir.join("index.html"),
+            "<!doctype html><title>Relay Desk</title>",
+        )
+        .unwrap();
+        let script = format!(
+            "source '{root}/scripts/lib.sh' && render_nginx_conf '{p}/nginx.conf' '{p}' {port} '' '' '{s}' {ups} && start_nginx '{p}/nginx.conf' '{p}'",
+            root = root.display(),
+            p = prefix.display(),
+            s = static_dir.display(),
+            ups = upstreams.join(" "),
+        );
+        let status = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "nginx did not start (is it installed? scripts/test installs it)"
+        );
+        Nginx {
+            prefix,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.prefix.join("nginx.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+#[actix_web::test]
+async fn through_nginx_a_client_moves_to_the_surviving_instance() {
+    let db = TestDb::new();
+    let ns = format!("t{}", uuid::Uuid::new_v4().simple());
+    let mut a = Instance::spawn(&db.url, &ns, "a").await;
+    let mut b = Instance::spawn(&db.url, &ns, "b").await;
+    let ups = [
+        a.base.trim_start_matches("http://").to_owned(),
+        b.base.trim_start_matches("http://").to_owned(),
+    ];
+    let nginx = Nginx::start(&[&ups[0], &ups[1]]);
+    let ws_url = nginx.base.replace("http://", "ws://") + "/ws";
+
+    // The SPA and the API both answer on nginx's port.
+    let (s, _) = call(&nginx.base, "GET", "/healthz", None, None).await;
+    assert_eq!(s, 200);
+    let (s, page) = call(&nginx.base, "GET", "/tickets/42", None, None).await;
+    assert_eq!(
+        (s, page),
+        (200, Value::Null),
+        "history fallback serves index.html"
+    );
+
+    let (_, cust_token) = user(&db.url, &nginx.base, "customer", "Cora").await;
+    let (_, tech_token) = user(&db.url, &nginx.base, "technician", "Tara").await;
+    let (_, t) = call(
+        &nginx.base,
+        "POST",
+        "/api/tickets",
+        Some(&cust_token),
+        Some(json!({"title": "via nginx"})),
+    )
+    .await;
+    let id = t["id"].as_i64().unwrap();
+    let (mut cust, ready) = Ws::connect(&ws_url, &cust_token).await;
+    let on_a = ready["connection_id"].as_str().unwrap().starts_with("a-");
+    cust.join(id, 0).await;
+    let post = |i: i64| {
+        let (base, token) = (nginx.base.clone(), tech_token.clone());
+        async move {
+            let (s, _) = call(
+                &base,
+                "POST",
+                &format!("/api/tickets/{id}/messages"),
+                Some(&token),
+                Some(json!({"body": format!("m{i}"), "client_id": uuid::Uuid::new_v4()})),
+            )
+            .await;
+            assert_eq!(s, 201);
+        }
+    };
+    for i in 1..=5 {
+        post(i).await;
+    }
+    cust.expect(|f| f["type"] == "message" && f["seq"] == 5, 5)
+        .await;
+    let before = cust.message_seqs(id);
+
+    // Kill the instance this socket is on; nginx sends the reconnect to the survivor.
+    if on_a {
+        a.kill()
+    } else {
+        b.kill()
+    }
+    loop {
+        match cust.next(Duration::from_secs(5)).await {
+            Some(Event::Closed(_)) => break,
+            Some(Event::Frame(_)) => {}
+            None => panic!("socket survived its instance"),
+        }
+    }
+    for i in 6..=10 {
+        post(i).await;
+    }
+    let (mut again, ready) = Ws::connect(&ws_url, &cust_token).await;
+    let survivor = if on_a { "b-" } else { "a-" };
+    assert!(
+        ready["connection_id"]
+            .as_str()
+            .unwrap()
+            .starts_with(survivor),
+        "{ready}"
+    );
+    assert_eq!(
+        again.join(id, *before.last().unwrap()).await,
+        (6..=10).collect::<Vec<i64>>()
+    );
+    post(11).await;
+    again
+        .expect(|f| f["type"] == "message" && f["seq"] == 11, 5)
+        .await;
+    let mut all = before;
+    all.extend(again.message_seqs(id));
+    assert_eq!(all, (1..=11).collect::<Vec<i64>>());
+    drop(nginx);
+}
