@@ -3,7 +3,7 @@
 #   target "web": nginx with nginx.conf and the built SPA
 # docker compose builds both (see docker-compose.yml).
 
-FROM rust:1.91-bookworm AS build
+FROM rust:1-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq-dev pkg-config nodejs npm python3 \
  && rm -rf /var/lib/apt/lists/*

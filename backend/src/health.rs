@@ -5,11 +5,13 @@ use actix_web::{web, HttpResponse};
 use diesel::RunQueryDsl;
 use relay_protocol::Health;
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering::Relaxed;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // One resource per path, so a wrong method is a 405, not a 404.
     cfg.service(web::resource("/healthz").route(web::get().to(healthz)));
     cfg.service(web::resource("/readyz").route(web::get().to(readyz)));
+    cfg.service(web::resource("/metrics").route(web::get().to(metrics)));
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations",
@@ -63,4 +65,72 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     } else {
         HttpResponse::ServiceUnavailable().json(body)
     }
+}
+
+/// Prometheus text exposition of this instance's gauges and counters.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let (connections, rooms) = state.realtime.hub.stats().await;
+    let m = &state.metrics;
+    let bus_up = i64::from(state.realtime.bus.healthy().await);
+    let pool = state.pool.state();
+    let lines = [
+        (
+            "relay_ws_connections",
+            "gauge",
+            "Open WebSocket connections on this instance.",
+            connections,
+        ),
+        (
+            "relay_ws_rooms",
+            "gauge",
+            "Ticket rooms with a member on this instance.",
+            rooms,
+        ),
+        (
+            "relay_messages_posted_total",
+            "counter",
+            "Messages stored through this instance.",
+            m.messages_posted.load(Relaxed) as i64,
+        ),
+        (
+            "relay_tickets_created_total",
+            "counter",
+            "Tickets created through this instance.",
+            m.tickets_created.load(Relaxed) as i64,
+        ),
+        (
+            "relay_bus_up",
+            "gauge",
+            "1 when the event bus is reachable.",
+            bus_up,
+        ),
+        (
+            "relay_db_pool_connections",
+            "gauge",
+            "Open database connections.",
+            i64::from(pool.connections),
+        ),
+        (
+            "relay_db_pool_idle",
+            "gauge",
+            "Idle database connections.",
+            i64::from(pool.idle_connections),
+        ),
+        (
+            "relay_uptime_seconds",
+            "gauge",
+            "Seconds since this instance started.",
+            state.started.elapsed().as_secs() as i64,
+        ),
+    ];
+    let mut out = String::new();
+    for (name, kind, help, value) in lines {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{instance=\"{}\"}} {value}\n",
+            state.config.instance_id
+        ));
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
 }

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::db::PgPool;
 use crate::error::AppResult;
 use crate::realtime::Realtime;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +14,15 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
     pub realtime: Realtime,
+    pub metrics: Arc<Metrics>,
     pub started: Instant,
+}
+
+/// Counters exported at `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub messages_posted: AtomicU64,
+    pub tickets_created: AtomicU64,
 }
 
 impl AppState {
@@ -26,6 +35,7 @@ impl AppState {
             config,
             pool,
             realtime,
+            metrics: Arc::default(),
             started: Instant::now(),
         })
     }

@@ -31,6 +31,10 @@ pub async fn post(
         .await?;
     if !posted.replayed {
         state
+            .metrics
+            .messages_posted
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state
             .realtime
             .message_posted(&posted.message, posted.ticket.requester_id)
             .await;

@@ -125,6 +125,10 @@ pub async fn create(
             ))
         })
         .await?;
+    state
+        .metrics
+        .tickets_created
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.realtime.ticket_created(&staff).await;
     Ok(HttpResponse::Created().json(view))
 }

@@ -21,6 +21,23 @@ async fn health_readiness_and_openapi() {
     }
     assert!(doc.body["components"]["schemas"]["TicketView"].is_object());
     assert!(doc.body["components"]["schemas"]["ErrorEnvelope"].is_object());
+    // Prometheus metrics count what this instance did.
+    let c = app.user("customer", "Metered").await;
+    let t = app.ticket(&c, "counted").await;
+    app.message(&c, t["id"].as_i64().unwrap(), "one", false)
+        .await
+        .ok();
+    let m = app.send("GET", "/metrics", None, None).await;
+    let text = m.body.as_str().unwrap();
+    assert!(
+        text.contains("relay_messages_posted_total{instance=\"test\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("relay_tickets_created_total{instance=\"test\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE relay_ws_connections gauge"), "{text}");
     // Security headers on every response.
     assert_eq!(h.headers.get("x-content-type-options").unwrap(), "nosniff");
     app.stop().await;
