@@ -1,6 +1,7 @@
 //! Relay Desk server library: builds the actix `App` (the same function serves
 //! production and the tests) and exposes the domain modules.
 
+pub mod admin;
 pub mod auth;
 pub mod categories;
 pub mod config;
@@ -59,6 +60,7 @@ pub fn app(
                 .configure(categories::routes::configure)
                 .configure(tickets::routes::configure)
                 .configure(messages::routes::configure)
+                .configure(admin::routes::configure)
                 .default_service(web::to(http::api_not_found)),
         )
         .configure(move |cfg| {

@@ -33,11 +33,15 @@ use utoipa::{Modify, OpenApi};
         crate::tickets::routes::history,
         crate::messages::routes::list,
         crate::messages::routes::post,
+        crate::admin::routes::get_sla,
+        crate::admin::routes::put_sla,
+        crate::admin::routes::get_settings,
+        crate::admin::routes::patch_settings,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth"), (name = "users"), (name = "categories"), (name = "tickets"),
-        (name = "messages"), (name = "operations"),
+        (name = "messages"), (name = "admin"), (name = "operations"),
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
 //! Relay Desk wire types: every REST body, the error envelope and the WebSocket frames.
 //! Shared by the server and the Yew SPA so the two cannot drift; no actix, no diesel here.
 
+pub mod admin;
 pub mod auth;
 pub mod categories;
 pub mod error;

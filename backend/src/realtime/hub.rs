@@ -848,11 +848,7 @@ impl Hub {
                     present,
                     ..
                 },
-            ) => {
-                if instance != self.instance() {
-                    self.remote_presence(t, user, instance, present);
-                }
-            }
+            ) if instance != self.instance() => self.remote_presence(t, user, instance, present),
             (Channel::Staff, BusEvent::TicketCreated { ticket }) => {
                 self.floor_dirty = true;
                 let f = frame(&ServerFrame::TicketCreated { ticket });
@@ -1081,7 +1077,7 @@ impl Hub {
                 .or_insert_with(|| (user.clone(), HashSet::new()));
             let new = entry.1.is_empty();
             entry.1.insert(instance);
-            new.then(|| ServerFrame::Joined {
+            new.then_some(ServerFrame::Joined {
                 ticket_id: TicketId(ticket_id),
                 user,
             })
@@ -1096,7 +1092,7 @@ impl Hub {
             if gone {
                 room.presence.remove(&uid);
             }
-            gone.then(|| ServerFrame::Left {
+            gone.then_some(ServerFrame::Left {
                 ticket_id: TicketId(ticket_id),
                 user,
             })

@@ -29,6 +29,9 @@ use std::collections::{BTreeMap, HashMap};
 
 pub const MAX_TAGS: usize = 20;
 
+/// First-response and resolution due times.
+type DueTimes = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// Finds a ticket by numeric id or by its `TICK-YYYY-NNNN` number.
 pub fn find_by_ref(conn: &mut PgConnection, reference: &str) -> AppResult<Ticket> {
     let reference = reference.trim();
@@ -106,7 +109,7 @@ fn sla_due(
     conn: &mut PgConnection,
     priority: Priority,
     from: DateTime<Utc>,
-) -> AppResult<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+) -> AppResult<DueTimes> {
     let policy: Option<(i32, i32)> = sla_policies::table
         .find(priority.as_str())
         .select((

@@ -78,7 +78,7 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
     let Some((local, domain)) = email.split_once('@') else {
         return Err("is not an email address");
     };
-    if local.is_empty() || domain.len() < 1 || domain.contains('@') || email.len() > 254 {
+    if local.is_empty() || domain.is_empty() || domain.contains('@') || email.len() > 254 {
         return Err("is not an email address");
     }
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {

@@ -465,3 +465,44 @@ async fn through_nginx_a_client_moves_to_the_surviving_instance() {
     assert_eq!(all, (1..=11).collect::<Vec<i64>>());
     drop(nginx);
 }
+
+#[actix_web::test]
+async fn sigterm_tells_every_socket_to_reconnect_elsewhere() {
+    let db = TestDb::new();
+    let ns = format!("t{}", uuid::Uuid::new_v4().simple());
+    let mut a = Instance::spawn(&db.url, &ns, "a").await;
+    let (_, token) = user(&db.url, &a.base, "customer", "Cora").await;
+    let (_, t) = call(
+        &a.base,
+        "POST",
+        "/api/tickets",
+        Some(&token),
+        Some(json!({"title": "bye"})),
+    )
+    .await;
+    let (mut ws, _) = Ws::connect(&a.ws, &token).await;
+    ws.join(t["id"].as_i64().unwrap(), 0).await;
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(a.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        ws.expect_close(10).await,
+        Some(1012),
+        "close code: service restart"
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(exit) = a.child.try_wait().unwrap() {
+            assert!(exit.success(), "clean exit, got {exit}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the instance did not exit after SIGTERM"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}

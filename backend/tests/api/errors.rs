@@ -12,7 +12,16 @@ async fn malformed_bodies_get_the_envelope_and_change_nothing() {
     let before = app.counts();
     let tok = Some(c.token.as_str());
 
-    let cases: Vec<(&str, String, &str, Vec<u8>, u16, &str)> = vec![
+    // (method, path, content type, body, status, code)
+    type Case = (
+        &'static str,
+        String,
+        &'static str,
+        Vec<u8>,
+        u16,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "/api/tickets".into(),

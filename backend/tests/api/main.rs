@@ -4,6 +4,7 @@
 
 mod common;
 
+mod admin;
 mod auth;
 mod categories;
 mod cluster;

@@ -450,3 +450,128 @@ async fn revoked_sessions_are_closed_within_seconds() {
     let _ = Value::Null;
     app.stop().await;
 }
+
+/// A customer's socket, joined to their ticket and listening on the global channel,
+/// through a seeded random sequence of everything that happens around it, then a fence.
+#[actix_web::test]
+async fn customer_socket_never_receives_what_it_must_not() {
+    let app = TestApp::start().await;
+    let cast = Cast::new(&app).await;
+    let mine = app.ticket(&cast.customer, "mine").await["id"]
+        .as_i64()
+        .unwrap();
+    let theirs = app.ticket(&cast.other_customer, "theirs").await["id"]
+        .as_i64()
+        .unwrap();
+    let (mut cust, _) = Ws::connect(&app.ws_url(), &cast.customer.token).await;
+    cust.join(mine, 0).await;
+    let (mut other_tab, _) = Ws::connect(&app.ws_url(), &cast.other_customer.token).await;
+    other_tab.join(theirs, 0).await;
+    let (mut tech_ws, _) = Ws::connect(&app.ws_url(), &cast.tech.token).await;
+    tech_ws.join(theirs, 0).await;
+
+    let mut seed: u64 = 0x5eed_1234;
+    let mut rand = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let mut other_tickets = vec![theirs];
+    for step in 0..60 {
+        match rand(8) {
+            0 => {
+                app.message(&cast.tech, mine, &format!("CANARY note {step}"), true)
+                    .await
+                    .ok();
+            }
+            1 => {
+                app.message(&cast.tech, mine, &format!("public {step}"), false)
+                    .await
+                    .ok();
+            }
+            2 => {
+                let t = other_tickets[rand(other_tickets.len() as u64) as usize];
+                app.message(
+                    &cast.tech,
+                    t,
+                    &format!("CANARY elsewhere {step}"),
+                    rand(2) == 0,
+                )
+                .await
+                .ok();
+            }
+            3 => {
+                let t = app
+                    .ticket(&cast.other_customer, &format!("CANARY ticket {step}"))
+                    .await;
+                other_tickets.push(t["id"].as_i64().unwrap());
+            }
+            4 => {
+                let t = other_tickets[rand(other_tickets.len() as u64) as usize];
+                let p = ["low", "high", "urgent"][rand(3) as usize];
+                app.patch(
+                    format!("/api/tickets/{t}"),
+                    &cast.supervisor.token,
+                    json!({"priority": p}),
+                )
+                .await
+                .ok();
+            }
+            5 => {
+                tech_ws
+                    .send(json!({"type": "typing", "ticket_id": theirs, "state": "start"}))
+                    .await;
+            }
+            6 => {
+                let t = other_tickets[rand(other_tickets.len() as u64) as usize];
+                app.post(
+                    format!("/api/tickets/{t}/assign"),
+                    &cast.supervisor.token,
+                    json!({"assignee_id": cast.tech.id}),
+                )
+                .await
+                .ok();
+            }
+            _ => {
+                other_tab.send(json!({"type": "send", "ticket_id": theirs, "client_id": uuid::Uuid::new_v4(), "body": format!("CANARY from B {step}")})).await;
+            }
+        }
+    }
+    app.message(&cast.tech, mine, "FENCE", false).await.ok();
+    cust.expect(
+        |f| f["type"] == "message" && f["message"]["body"] == "FENCE",
+        10,
+    )
+    .await;
+
+    let allowed = [
+        "ready",
+        "message",
+        "presence",
+        "joined",
+        "left",
+        "receipt",
+        "typing",
+        "ticket_updated",
+    ];
+    for f in &cust.seen {
+        let ty = f["type"].as_str().unwrap();
+        assert!(allowed.contains(&ty), "customer got a {ty} frame: {f}");
+        assert!(!f.to_string().contains("CANARY"), "leak: {f}");
+        if let Some(t) = f.get("ticket_id") {
+            assert_eq!(t, mine, "frame about another ticket: {f}");
+        }
+        if ty == "message" {
+            assert_ne!(f["message"]["kind"], "internal", "{f}");
+        }
+    }
+    // And the staff socket did get the other ticket's traffic (the test can fail).
+    while let Some(Event::Frame(_)) = tech_ws.next(Duration::from_millis(500)).await {}
+    assert!(tech_ws
+        .seen
+        .iter()
+        .any(|f| f.to_string().contains("CANARY")));
+    let _: Value = Value::Null;
+    app.stop().await;
+}

@@ -1,0 +1,81 @@
+//! `/api/sla-policies` (staff read, admins write) and `/api/settings` (admins).
+
+use super::queries;
+use crate::auth::policy::{check_desk, DeskAction};
+use crate::auth::Actor;
+use crate::error::AppResult;
+use crate::http::Body;
+use crate::state::AppState;
+use actix_web::web;
+use relay_protocol::admin::{Settings, SlaPolicyList, UpdateSettings};
+use relay_protocol::ErrorEnvelope;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/sla-policies")
+            .route(web::get().to(get_sla))
+            .route(web::put().to(put_sla)),
+    );
+    cfg.service(
+        web::resource("/settings")
+            .route(web::get().to(get_settings))
+            .route(web::patch().to(patch_settings)),
+    );
+}
+
+#[utoipa::path(get, path = "/api/sla-policies", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = SlaPolicyList), (status = 403, body = ErrorEnvelope)))]
+pub async fn get_sla(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> AppResult<web::Json<SlaPolicyList>> {
+    check_desk(&actor, DeskAction::ListStaff)?;
+    Ok(web::Json(SlaPolicyList {
+        items: state.db(queries::sla_policies).await?,
+    }))
+}
+
+#[utoipa::path(put, path = "/api/sla-policies", tag = "admin", security(("bearer" = [])),
+    request_body = SlaPolicyList,
+    responses((status = 200, body = SlaPolicyList), (status = 403, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn put_sla(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Body<SlaPolicyList>,
+) -> AppResult<web::Json<SlaPolicyList>> {
+    check_desk(&actor, DeskAction::ManageSettings)?;
+    let items = body.0.items;
+    let items = state
+        .db(move |conn| queries::set_sla_policies(conn, &items))
+        .await?;
+    Ok(web::Json(SlaPolicyList { items }))
+}
+
+#[utoipa::path(get, path = "/api/settings", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Settings), (status = 403, body = ErrorEnvelope)))]
+pub async fn get_settings(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> AppResult<web::Json<Settings>> {
+    check_desk(&actor, DeskAction::ManageSettings)?;
+    Ok(web::Json(state.db(queries::settings).await?))
+}
+
+#[utoipa::path(patch, path = "/api/settings", tag = "admin", security(("bearer" = [])),
+    request_body = UpdateSettings,
+    responses((status = 200, body = Settings), (status = 403, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn patch_settings(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Body<UpdateSettings>,
+) -> AppResult<web::Json<Settings>> {
+    check_desk(&actor, DeskAction::ManageSettings)?;
+    let u = body.0;
+    Ok(web::Json(
+        state
+            .db(move |conn| queries::update_settings(conn, &u))
+            .await?,
+    ))
+}
