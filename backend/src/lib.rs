@@ -2,6 +2,7 @@
 //! production and the tests) and exposes the domain modules.
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod categories;
 pub mod config;
@@ -61,6 +62,7 @@ pub fn app(
                 .configure(tickets::routes::configure)
                 .configure(messages::routes::configure)
                 .configure(admin::routes::configure)
+                .configure(analytics::routes::configure)
                 .default_service(web::to(http::api_not_found)),
         )
         .configure(move |cfg| {

@@ -37,11 +37,15 @@ use utoipa::{Modify, OpenApi};
         crate::admin::routes::put_sla,
         crate::admin::routes::get_settings,
         crate::admin::routes::patch_settings,
+        crate::analytics::routes::summary,
+        crate::analytics::routes::agents,
+        crate::analytics::routes::categories,
+        crate::analytics::routes::trends,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth"), (name = "users"), (name = "categories"), (name = "tickets"),
-        (name = "messages"), (name = "admin"), (name = "operations"),
+        (name = "messages"), (name = "admin"), (name = "analytics"), (name = "operations"),
     )
 )]
 pub struct ApiDoc;

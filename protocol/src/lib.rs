@@ -2,6 +2,7 @@
 //! Shared by the server and the Yew SPA so the two cannot drift; no actix, no diesel here.
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod categories;
 pub mod error;

@@ -5,6 +5,7 @@
 mod common;
 
 mod admin;
+mod analytics;
 mod auth;
 mod categories;
 mod cluster;
