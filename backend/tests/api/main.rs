@@ -7,6 +7,7 @@ mod common;
 mod admin;
 mod analytics;
 mod auth;
+mod browser;
 mod categories;
 mod cluster;
 mod concurrency;

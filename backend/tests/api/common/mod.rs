@@ -14,6 +14,7 @@ pub const PASSWORD: &str = "correct horse battery";
 /// The one Origin the test servers allow for WebSockets.
 pub const ORIGIN: &str = "http://relay.test";
 
+pub mod browser;
 pub mod ws;
 
 fn admin_url() -> String {
@@ -185,13 +186,14 @@ impl TestApp {
     /// Starts the app with a tweaked configuration.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let db = TestDb::new();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
         let mut config = test_config(&db.url);
-        config.allowed_origins = vec![ORIGIN.to_owned()];
+        // The test client's Origin, and the app's own (for the SPA in a real browser).
+        config.allowed_origins = vec![ORIGIN.to_owned(), format!("http://127.0.0.1:{port}")];
         tweak(&mut config);
         let pool = db::build_pool(&config.database_url, config.db_pool_size).unwrap();
         let state = AppState::start(config, pool).await.unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let s = state.clone();
         let server = actix_web::HttpServer::new(move || relay_desk::app(s.clone()))
             .workers(2)
