@@ -11,11 +11,13 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod messages;
+pub mod notifications;
 pub mod openapi;
 pub mod realtime;
 pub mod seed;
 pub mod state;
 pub mod tickets;
+pub mod timetrack;
 pub mod users;
 
 use actix_web::body::MessageBody;
@@ -63,6 +65,8 @@ pub fn app(
                 .configure(messages::routes::configure)
                 .configure(admin::routes::configure)
                 .configure(analytics::routes::configure)
+                .configure(notifications::routes::configure)
+                .configure(timetrack::routes::configure)
                 .default_service(web::to(http::api_not_found)),
         )
         .configure(move |cfg| {

@@ -41,11 +41,18 @@ use utoipa::{Modify, OpenApi};
         crate::analytics::routes::agents,
         crate::analytics::routes::categories,
         crate::analytics::routes::trends,
+        crate::notifications::routes::list,
+        crate::notifications::routes::read,
+        crate::timetrack::routes::start,
+        crate::timetrack::routes::stop,
+        crate::timetrack::routes::list,
+        crate::timetrack::routes::add,
+        crate::timetrack::routes::mine,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth"), (name = "users"), (name = "categories"), (name = "tickets"),
-        (name = "messages"), (name = "admin"), (name = "analytics"), (name = "operations"),
+        (name = "messages"), (name = "admin"), (name = "analytics"), (name = "notifications"), (name = "time"), (name = "operations"),
     )
 )]
 pub struct ApiDoc;

@@ -8,8 +8,10 @@ pub mod categories;
 pub mod error;
 pub mod ids;
 pub mod messages;
+pub mod notifications;
 pub mod patch;
 pub mod tickets;
+pub mod time;
 pub mod users;
 pub mod ws;
 

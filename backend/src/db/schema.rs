@@ -288,6 +288,7 @@ diesel::joinable!(attachments -> messages (message_id));
 diesel::joinable!(ticket_history -> tickets (ticket_id));
 diesel::joinable!(ticket_history -> users (actor_id));
 diesel::joinable!(time_entries -> tickets (ticket_id));
+diesel::joinable!(time_entries -> users (user_id));
 diesel::joinable!(ratings -> tickets (ticket_id));
 diesel::joinable!(notifications -> users (user_id));
 

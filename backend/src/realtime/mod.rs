@@ -125,6 +125,18 @@ impl Realtime {
         }
     }
 
+    /// A persisted notification, pushed to the user's sockets.
+    pub async fn notify(&self, user_id: i64, notification: relay_protocol::ws::NotificationView) {
+        self.publish(
+            Channel::User(user_id),
+            &BusEvent::Notification {
+                user_id,
+                notification,
+            },
+        )
+        .await;
+    }
+
     /// The user's role, status or sessions changed: every instance re-checks their sockets.
     pub async fn user_changed(&self, user_id: i64) {
         self.publish(Channel::User(user_id), &BusEvent::Control { user_id })

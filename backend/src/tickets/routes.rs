@@ -8,6 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::Body;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
+use diesel::Connection;
 use relay_protocol::tickets::{
     AssignRequest, CreateTicketRequest, HistoryList, TicketListQuery, TicketPage, TicketView,
     UpdateTicketRequest,
@@ -54,28 +55,35 @@ pub struct Changed {
     caller: TicketView,
     /// `None` when nothing changed (nothing to announce).
     audiences: Option<(TicketView, TicketView)>,
+    /// Notifications written with the change, pushed after commit.
+    notes: Vec<crate::notifications::queries::Outgoing>,
 }
 
+/// Runs inside the change's transaction: views for everyone, and notifications.
 fn views_after(
     conn: &mut diesel::PgConnection,
-    role: Role,
+    actor: &Actor,
     before: &Ticket,
     after: Ticket,
 ) -> AppResult<Changed> {
-    let caller = queries::view(conn, role, &after)?;
-    let audiences = if after.updated_at != before.updated_at {
-        Some((
-            queries::view(conn, Role::Technician, &after)?,
-            queries::view(conn, Role::Customer, &after)?,
-        ))
+    let caller = queries::view(conn, actor.role, &after)?;
+    let (audiences, notes) = if after.updated_at != before.updated_at {
+        (
+            Some((
+                queries::view(conn, Role::Technician, &after)?,
+                queries::view(conn, Role::Customer, &after)?,
+            )),
+            crate::notifications::queries::for_ticket_change(conn, actor, before, &after)?,
+        )
     } else {
-        None
+        (None, Vec::new())
     };
     Ok(Changed {
         before_assignee: before.assignee_id,
         ticket: after,
         caller,
         audiences,
+        notes,
     })
 }
 
@@ -86,6 +94,9 @@ async fn publish(state: &AppState, changed: Changed, newly_assigned: Option<i64>
             .realtime
             .ticket_updated(staff, customer, newly_assigned)
             .await;
+    }
+    for (user, note) in changed.notes {
+        state.realtime.notify(user, note).await;
     }
     changed.caller
 }
@@ -163,8 +174,10 @@ pub async fn update(
     let before = t.clone();
     let changed = state
         .db(move |conn| {
-            let t = queries::update(conn, &actor, t.id, &req)?;
-            views_after(conn, actor.role, &before, t)
+            conn.transaction(|conn| {
+                let t = queries::update(conn, &actor, t.id, &req)?;
+                views_after(conn, &actor, &before, t)
+            })
         })
         .await?;
     Ok(web::Json(publish(&state, changed, None).await))
@@ -188,8 +201,10 @@ pub async fn assign(
     let before = t.clone();
     let changed = state
         .db(move |conn| {
-            let t = queries::assign(conn, &actor, t.id, target.map(|u| u.0))?;
-            views_after(conn, actor.role, &before, t)
+            conn.transaction(|conn| {
+                let t = queries::assign(conn, &actor, t.id, target.map(|u| u.0))?;
+                views_after(conn, &actor, &before, t)
+            })
         })
         .await?;
     let newly = changed

@@ -192,6 +192,20 @@ impl TestApp {
         // The test client's Origin, and the app's own (for the SPA in a real browser).
         config.allowed_origins = vec![ORIGIN.to_owned(), format!("http://127.0.0.1:{port}")];
         tweak(&mut config);
+        TestApp::serve(db, config, listener).await
+    }
+
+    /// Stops this server and starts a fresh one (new state, new hub) on the same database:
+    /// what a deploy or a crash-and-restart looks like to the data.
+    pub async fn restart(self) -> TestApp {
+        let config = (*self.state.config).clone();
+        self.server.stop(true).await;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        TestApp::serve(self._db, config, listener).await
+    }
+
+    async fn serve(db: TestDb, config: Config, listener: std::net::TcpListener) -> TestApp {
+        let port = listener.local_addr().unwrap().port();
         let pool = db::build_pool(&config.database_url, config.db_pool_size).unwrap();
         let state = AppState::start(config, pool).await.unwrap();
         let s = state.clone();
