@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod attachments;
 pub mod auth;
 pub mod categories;
 pub mod config;
@@ -67,6 +68,7 @@ pub fn app(
                 .configure(analytics::routes::configure)
                 .configure(notifications::routes::configure)
                 .configure(timetrack::routes::configure)
+                .configure(attachments::routes::configure)
                 .default_service(web::to(http::api_not_found)),
         )
         .configure(move |cfg| {

@@ -48,11 +48,14 @@ use utoipa::{Modify, OpenApi};
         crate::timetrack::routes::list,
         crate::timetrack::routes::add,
         crate::timetrack::routes::mine,
+        crate::attachments::routes::upload,
+        crate::attachments::routes::list,
+        crate::attachments::routes::download,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth"), (name = "users"), (name = "categories"), (name = "tickets"),
-        (name = "messages"), (name = "admin"), (name = "analytics"), (name = "notifications"), (name = "time"), (name = "operations"),
+        (name = "messages"), (name = "admin"), (name = "analytics"), (name = "notifications"), (name = "time"), (name = "attachments"), (name = "operations"),
     )
 )]
 pub struct ApiDoc;

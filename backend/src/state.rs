@@ -15,6 +15,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub realtime: Realtime,
     pub metrics: Arc<Metrics>,
+    /// Attachment bytes (local directory today; the trait admits an S3-compatible store).
+    pub store: Arc<dyn crate::attachments::store::Store>,
     pub started: Instant,
 }
 
@@ -31,11 +33,15 @@ impl AppState {
     pub async fn start(config: Config, pool: PgPool) -> AppResult<AppState> {
         let config = Arc::new(config);
         let realtime = Realtime::start(config.clone(), pool.clone()).await?;
+        let store = Arc::new(crate::attachments::store::LocalStore::new(
+            config.upload_dir.clone(),
+        ));
         Ok(AppState {
             config,
             pool,
             realtime,
             metrics: Arc::default(),
+            store,
             started: Instant::now(),
         })
     }

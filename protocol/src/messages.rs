@@ -88,3 +88,27 @@ pub struct MessagePage {
     /// More messages exist in the requested direction.
     pub has_more: bool,
 }
+
+/// A stored file, on a ticket or on one of its messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachmentView {
+    pub id: i64,
+    pub ticket_id: TicketId,
+    /// `null`: attached to the ticket itself.
+    pub message_id: Option<MessageId>,
+    pub filename: String,
+    /// Detected from the content, not from the name.
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploader: Option<UserSummary>,
+    pub created_at: DateTime<Utc>,
+    /// `GET` this to download.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachmentList {
+    pub items: Vec<AttachmentView>,
+}

@@ -6,6 +6,7 @@ mod common;
 
 mod admin;
 mod analytics;
+mod attachments;
 mod auth;
 mod browser;
 mod categories;

@@ -103,12 +103,17 @@ impl Drop for TestDb {
 
 pub fn test_config(database_url: &str) -> Config {
     let url = database_url.to_owned();
+    let upload_dir = std::env::temp_dir()
+        .join(format!("relay-uploads-{}", uuid::Uuid::new_v4().simple()))
+        .display()
+        .to_string();
     Config::from_lookup(move |k| match k {
         "DATABASE_URL" => Some(url.clone()),
         "JWT_SECRET" => Some("test-secret-test-secret-test-secret-42".into()),
         "BCRYPT_COST" => Some("4".into()),
         "DB_POOL_SIZE" => Some("12".into()),
         "INSTANCE_ID" => Some("test".into()),
+        "UPLOAD_DIR" => Some(upload_dir.clone()),
         _ => None,
     })
     .unwrap()
@@ -372,6 +377,33 @@ impl TestApp {
             &format!("/api/tickets/{ticket_id}/messages"),
             &who.token,
             json!({"body": body, "internal": internal, "client_id": uuid::Uuid::new_v4()}),
+        )
+        .await
+    }
+
+    /// Posts a multipart upload: `file` with a name and bytes, optional `message_id`.
+    pub async fn upload(
+        &self,
+        ticket: i64,
+        token: &str,
+        name: &str,
+        bytes: &[u8],
+        message_id: Option<i64>,
+    ) -> Response {
+        let boundary = format!("rd{}", uuid::Uuid::new_v4().simple());
+        let mut body = Vec::new();
+        if let Some(m) = message_id {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"message_id\"\r\n\r\n{m}\r\n").as_bytes());
+        }
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send_raw(
+            "POST",
+            &format!("/api/tickets/{ticket}/attachments"),
+            Some(token),
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
         )
         .await
     }
