@@ -236,3 +236,49 @@ pub struct HistoryEntry {
 pub struct HistoryList {
     pub items: Vec<HistoryEntry>,
 }
+
+/// CSAT: the requester rates a resolved ticket once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RatingRequest {
+    /// 1..=5.
+    pub score: i16,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RatingView {
+    pub score: i16,
+    pub comment: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkRequest {
+    /// The other ticket: numeric id or `TICK-YYYY-NNNN`.
+    pub target: String,
+    pub kind: LinkKind,
+}
+
+/// The other end of a link, as seen from this ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkView {
+    pub id: i64,
+    pub kind: LinkKind,
+    /// `outgoing`: this ticket blocks/relates to/duplicates the other; `incoming`: the reverse.
+    pub direction: String,
+    pub ticket_id: TicketId,
+    pub number: String,
+    pub title: String,
+    pub status: TicketStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkList {
+    pub items: Vec<LinkView>,
+}

@@ -63,6 +63,72 @@ pub struct Posted {
     pub replayed: bool,
     /// The reply changed the ticket's status or first-response time.
     pub ticket_changed: bool,
+    /// Notifications for the staff it @mentions (and the requester of a status change).
+    pub notes: Vec<crate::notifications::queries::Outgoing>,
+}
+
+/// `@handle` tokens of a message: the local part of a staff member's email
+/// (`@tara` for tara@example.com), lower-cased, without duplicates.
+pub fn mentioned_handles(body: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let chars: Vec<char> = body.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        let starts =
+            *c == '@' && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '.'));
+        if !starts {
+            continue;
+        }
+        let handle: String = chars[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
+            .collect::<String>()
+            .trim_end_matches('.')
+            .to_lowercase();
+        if !handle.is_empty() && handle.len() <= 64 && !out.contains(&handle) {
+            out.push(handle);
+        }
+    }
+    out
+}
+
+/// Notifies the active staff a staff message mentions (never the author).
+fn notify_mentions(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    ticket: &Ticket,
+    body: &str,
+) -> AppResult<Vec<crate::notifications::queries::Outgoing>> {
+    let handles = mentioned_handles(body);
+    if handles.is_empty() || !actor.role.is_staff() {
+        return Ok(Vec::new());
+    }
+    let targets: Vec<i64> = users::table
+        .filter(users::active.eq(true))
+        .filter(users::role.ne("customer"))
+        .filter(users::id.ne(actor.id))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "lower(split_part(users.email, '@', 1)) = ANY(",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(handles)
+            .sql(")"),
+        )
+        .select(users::id)
+        .load(conn)?;
+    let excerpt: String = body.chars().take(200).collect();
+    targets
+        .into_iter()
+        .map(|u| {
+            crate::notifications::queries::create(
+                conn,
+                u,
+                "mention",
+                Some(ticket.id),
+                &format!("{} mentioned you in {}", actor.name, ticket.number),
+                &excerpt,
+            )
+        })
+        .collect()
 }
 
 pub fn clean_body(raw: &str) -> AppResult<String> {
@@ -125,6 +191,7 @@ pub fn post(
                     ticket,
                     replayed: true,
                     ticket_changed: false,
+                    notes: Vec::new(),
                 });
             }
         }
@@ -175,12 +242,20 @@ pub fn post(
             &mut log,
         );
         let ticket_changed = after != before;
+        let old = ticket.clone();
         let ticket = tickets::save(conn, ticket, changes, log, true)?;
+        let mut notes = notify_mentions(conn, actor, &ticket, &body)?;
+        if ticket_changed {
+            notes.extend(crate::notifications::queries::for_ticket_change(
+                conn, actor, &old, &ticket,
+            )?);
+        }
         Ok(Posted {
             message: stored.view(Some(&author)),
             ticket,
             replayed: false,
             ticket_changed,
+            notes,
         })
     });
     match result {
@@ -198,6 +273,7 @@ pub fn post(
                         ticket,
                         replayed: true,
                         ticket_changed: false,
+                        notes: Vec::new(),
                     })
                 }
                 _ => Err(AppError::conflict(
@@ -335,4 +411,26 @@ pub fn receipts(conn: &mut PgConnection, ticket_id: i64) -> AppResult<Vec<(i64, 
     rows.into_iter()
         .map(|(u, s)| Ok((u, s, public_floor(conn, ticket_id, s)?)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentioned_handles;
+
+    #[test]
+    fn finds_handles() {
+        assert_eq!(
+            mentioned_handles("@Tara can you look? cc @sam.o, thanks"),
+            vec!["tara", "sam.o"]
+        );
+        assert_eq!(
+            mentioned_handles("mail me at bob@example.com"),
+            Vec::<String>::new()
+        );
+        assert_eq!(mentioned_handles("@tara @TARA"), vec!["tara"]);
+        assert_eq!(
+            mentioned_handles("no mentions here @"),
+            Vec::<String>::new()
+        );
+    }
 }

@@ -38,6 +38,9 @@ pub async fn post(
             .realtime
             .message_posted(&posted.message, posted.ticket.requester_id)
             .await;
+        for (user, note) in posted.notes.clone() {
+            state.realtime.notify(user, note).await;
+        }
         if let Some((staff, customer)) = views {
             state.realtime.ticket_updated(&staff, &customer, None).await;
         }

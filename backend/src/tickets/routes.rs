@@ -1,5 +1,6 @@
 //! `/api/tickets`: list/search, create, read (by id or number), change, assign, history.
 
+use super::extras;
 use super::model::Ticket;
 use super::queries;
 use crate::auth::policy::{check_ticket, TicketAction};
@@ -10,8 +11,8 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use diesel::Connection;
 use relay_protocol::tickets::{
-    AssignRequest, CreateTicketRequest, HistoryList, TicketListQuery, TicketPage, TicketView,
-    UpdateTicketRequest,
+    AssignRequest, CreateTicketRequest, HistoryList, LinkList, LinkRequest, RatingRequest,
+    RatingView, TicketListQuery, TicketPage, TicketView, UpdateTicketRequest,
 };
 use relay_protocol::users::Role;
 use relay_protocol::ErrorEnvelope;
@@ -30,6 +31,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     cfg.service(web::resource("/tickets/{id}/assign").route(web::post().to(assign)));
     cfg.service(web::resource("/tickets/{id}/history").route(web::get().to(history)));
+    cfg.service(
+        web::resource("/tickets/{id}/rating")
+            .route(web::get().to(get_rating))
+            .route(web::post().to(rate)),
+    );
+    cfg.service(
+        web::resource("/tickets/{id}/links")
+            .route(web::get().to(list_links))
+            .route(web::post().to(add_link)),
+    );
+    cfg.service(
+        web::resource("/tickets/{id}/links/{link_id}").route(web::delete().to(remove_link)),
+    );
 }
 
 /// Resolves `{id}` (a numeric id or a `TICK-…` number) to a ticket the actor may see.
@@ -228,4 +242,84 @@ pub async fn history(
             .db(move |conn| queries::history_of(conn, t.id))
             .await?,
     }))
+}
+
+#[utoipa::path(get, path = "/api/tickets/{id}/rating", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Option<RatingView>), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_rating(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> AppResult<web::Json<Option<RatingView>>> {
+    let t = visible_ticket(&state, &actor, path.into_inner()).await?;
+    Ok(web::Json(
+        state.db(move |conn| extras::rating(conn, t.id)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/tickets/{id}/rating", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = RatingRequest,
+    responses((status = 201, body = RatingView), (status = 403, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn rate(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: Body<RatingRequest>,
+) -> AppResult<HttpResponse> {
+    let t = visible_ticket(&state, &actor, path.into_inner()).await?;
+    let req = body.0;
+    let view = state
+        .db(move |conn| extras::rate(conn, &actor, &t, req.score, &req.comment))
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[utoipa::path(get, path = "/api/tickets/{id}/links", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = LinkList), (status = 404, body = ErrorEnvelope)))]
+pub async fn list_links(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> AppResult<web::Json<LinkList>> {
+    let t = visible_ticket(&state, &actor, path.into_inner()).await?;
+    check_ticket(&actor, &t.facts(), TicketAction::Link)?;
+    Ok(web::Json(LinkList {
+        items: state.db(move |conn| extras::links(conn, t.id)).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/tickets/{id}/links", tag = "tickets", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = LinkRequest,
+    responses((status = 201, body = LinkList), (status = 403, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn add_link(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: Body<LinkRequest>,
+) -> AppResult<HttpResponse> {
+    let t = visible_ticket(&state, &actor, path.into_inner()).await?;
+    let req = body.0;
+    let items = state
+        .db(move |conn| extras::link(conn, &actor, &t, &req.target, req.kind))
+        .await?;
+    Ok(HttpResponse::Created().json(LinkList { items }))
+}
+
+#[utoipa::path(delete, path = "/api/tickets/{id}/links/{link_id}", tag = "tickets",
+    security(("bearer" = [])), params(("id" = String, Path), ("link_id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+pub async fn remove_link(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, i64)>,
+) -> AppResult<HttpResponse> {
+    let (reference, link_id) = path.into_inner();
+    let t = visible_ticket(&state, &actor, reference).await?;
+    state
+        .db(move |conn| extras::unlink(conn, &actor, &t, link_id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -13,6 +13,7 @@ mod categories;
 mod cluster;
 mod concurrency;
 mod errors;
+mod extras;
 mod isolation;
 mod lifecycle;
 mod notifications;
