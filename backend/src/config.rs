@@ -33,6 +33,11 @@ pub struct Config {
     pub presence_ttl_secs: u64,
     /// Outgoing queue length of one socket before the slow-client policy applies.
     pub ws_queue: usize,
+    /// How often the outbox worker looks for due mail (ms) and its first retry delay (ms).
+    pub outbox_poll_ms: u64,
+    pub outbox_backoff_ms: i64,
+    /// How often the SLA job runs (seconds).
+    pub sla_check_secs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +120,13 @@ impl Config {
             }
         }
         let upload_dir = PathBuf::from(var("UPLOAD_DIR").unwrap_or_else(|| "data/uploads".into()));
+        if let Some(u) = var("SMTP_URL") {
+            if !u.starts_with("smtp://") {
+                errors.push(format!(
+                    "SMTP_URL must look like smtp://host:port, got {u:?}"
+                ));
+            }
+        }
         let mail_from = var("MAIL_FROM").unwrap_or_else(|| "Relay Desk <desk@localhost>".into());
         let instance_id = var("INSTANCE_ID").unwrap_or_else(|| {
             let host = std::fs::read_to_string("/etc/hostname")
@@ -145,6 +157,9 @@ impl Config {
         let max_json_bytes = number("MAX_JSON_BYTES", 256 * 1024, 1024, 16 << 20) as usize;
         let presence_ttl_secs = number("PRESENCE_TTL_SECS", 25, 2, 30) as u64;
         let ws_queue = number("WS_QUEUE", 512, 8, 65_536) as usize;
+        let outbox_poll_ms = number("OUTBOX_POLL_MS", 1000, 10, 60_000) as u64;
+        let outbox_backoff_ms = number("OUTBOX_BACKOFF_MS", 5000, 10, 600_000);
+        let sla_check_secs = number("SLA_CHECK_SECS", 30, 1, 3600) as u64;
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -171,6 +186,9 @@ impl Config {
             max_json_bytes,
             presence_ttl_secs,
             ws_queue,
+            outbox_poll_ms,
+            outbox_backoff_ms,
+            sla_check_secs,
         })
     }
 }

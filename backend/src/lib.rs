@@ -14,8 +14,10 @@ pub mod http;
 pub mod messages;
 pub mod notifications;
 pub mod openapi;
+pub mod outbox;
 pub mod realtime;
 pub mod seed;
+pub mod sla;
 pub mod state;
 pub mod tickets;
 pub mod timetrack;
@@ -26,6 +28,16 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, Responder};
 pub use state::AppState;
+
+/// Background jobs of an instance: the SLA check and the outbox worker. Every instance
+/// runs them; both are safe to run concurrently.
+pub fn start_background(state: &AppState) {
+    sla::spawn(
+        state.clone(),
+        std::time::Duration::from_secs(state.config.sla_check_secs),
+    );
+    outbox::worker::spawn(state.config.clone(), state.pool.clone());
+}
 
 /// The whole HTTP application. Production (`serve`) and the tests call this.
 pub fn app(

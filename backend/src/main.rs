@@ -116,6 +116,7 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         let state = AppState::start(config, pool).await?;
         tracing::info!(%bind, instance = %state.config.instance_id,
             bus = state.realtime.bus.kind(), "serving");
+        relay_desk::start_background(&state);
         let s = state.clone();
         let server = actix_web::HttpServer::new(move || relay_desk::app(s.clone()))
             .bind(bind)?

@@ -249,6 +249,10 @@ pub fn post(
             notes.extend(crate::notifications::queries::for_ticket_change(
                 conn, actor, &old, &ticket,
             )?);
+            crate::outbox::ticket_changed(conn, actor, &old, &ticket, false)?;
+        }
+        if !internal {
+            crate::outbox::public_reply(conn, actor, &ticket, &body)?;
         }
         Ok(Posted {
             message: stored.view(Some(&author)),

@@ -300,6 +300,7 @@ pub fn create(
                 Some(number),
             ))
             .execute(conn)?;
+        crate::outbox::ticket_created(conn, &ticket)?;
         Ok(ticket)
     })
 }

@@ -79,8 +79,12 @@ fn views_after(
     actor: &Actor,
     before: &Ticket,
     after: Ticket,
+    slack: bool,
 ) -> AppResult<Changed> {
     let caller = queries::view(conn, actor.role, &after)?;
+    if after.updated_at != before.updated_at {
+        crate::outbox::ticket_changed(conn, actor, before, &after, slack)?;
+    }
     let (audiences, notes) = if after.updated_at != before.updated_at {
         (
             Some((
@@ -186,11 +190,12 @@ pub async fn update(
     let t = visible_ticket(&state, &actor, path.into_inner()).await?;
     let req = body.0;
     let before = t.clone();
+    let slack = state.config.slack_webhook_url.is_some();
     let changed = state
         .db(move |conn| {
             conn.transaction(|conn| {
                 let t = queries::update(conn, &actor, t.id, &req)?;
-                views_after(conn, &actor, &before, t)
+                views_after(conn, &actor, &before, t, slack)
             })
         })
         .await?;
@@ -213,11 +218,12 @@ pub async fn assign(
         .assignee_id
         .ok_or_else(|| AppError::invalid("assignee_id", "is required (null unassigns)"))?;
     let before = t.clone();
+    let slack = state.config.slack_webhook_url.is_some();
     let changed = state
         .db(move |conn| {
             conn.transaction(|conn| {
                 let t = queries::assign(conn, &actor, t.id, target.map(|u| u.0))?;
-                views_after(conn, &actor, &before, t)
+                views_after(conn, &actor, &before, t, slack)
             })
         })
         .await?;
