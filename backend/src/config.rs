@@ -38,6 +38,10 @@ pub struct Config {
     pub outbox_backoff_ms: i64,
     /// How often the SLA job runs (seconds).
     pub sla_check_secs: u64,
+    /// Multiplies every rate-limit budget; 0 turns rate limiting off.
+    pub rate_limit_scale: u32,
+    /// Take the client address from `X-Real-IP` (set by our nginx), not the peer.
+    pub trust_proxy: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +164,7 @@ impl Config {
         let outbox_poll_ms = number("OUTBOX_POLL_MS", 1000, 10, 60_000) as u64;
         let outbox_backoff_ms = number("OUTBOX_BACKOFF_MS", 5000, 10, 600_000);
         let sla_check_secs = number("SLA_CHECK_SECS", 30, 1, 3600) as u64;
+        let rate_limit_scale = number("RATE_LIMIT_SCALE", 1, 0, 10_000) as u32;
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -189,6 +194,8 @@ impl Config {
             outbox_poll_ms,
             outbox_backoff_ms,
             sla_check_secs,
+            rate_limit_scale,
+            trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "yes")),
         })
     }
 }

@@ -201,6 +201,14 @@ impl ResponseError for AppError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.insert_header(("Retry-After", "1"));
         }
+        if let AppError::Client {
+            fields: Some(f), ..
+        } = self
+        {
+            if let Some(secs) = f.get("retry_after") {
+                res.insert_header(("Retry-After", secs.clone()));
+            }
+        }
         res.json(ErrorEnvelope { error: self.body() })
     }
 }

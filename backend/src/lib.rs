@@ -15,6 +15,7 @@ pub mod messages;
 pub mod notifications;
 pub mod openapi;
 pub mod outbox;
+pub mod ratelimit;
 pub mod realtime;
 pub mod seed;
 pub mod sla;

@@ -17,6 +17,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Attachment bytes (local directory today; the trait admits an S3-compatible store).
     pub store: Arc<dyn crate::attachments::store::Store>,
+    /// Rate limits shared by all instances (Redis) or local.
+    pub limiter: Arc<dyn crate::ratelimit::Limiter>,
     pub started: Instant,
 }
 
@@ -33,6 +35,13 @@ impl AppState {
     pub async fn start(config: Config, pool: PgPool) -> AppResult<AppState> {
         let config = Arc::new(config);
         let realtime = Realtime::start(config.clone(), pool.clone()).await?;
+        let limiter: Arc<dyn crate::ratelimit::Limiter> = match &realtime.redis {
+            Some(conn) => Arc::new(crate::ratelimit::RedisLimiter::new(
+                conn.clone(),
+                &config.redis_namespace,
+            )),
+            None => Arc::new(crate::ratelimit::LocalLimiter::default()),
+        };
         let store = Arc::new(crate::attachments::store::LocalStore::new(
             config.upload_dir.clone(),
         ));
@@ -42,8 +51,24 @@ impl AppState {
             realtime,
             metrics: Arc::default(),
             store,
+            limiter,
             started: Instant::now(),
         })
+    }
+
+    /// Counts a hit against a rate-limit rule (429 when over).
+    pub async fn limit(
+        &self,
+        rule: crate::ratelimit::Rule,
+        key: impl Into<String>,
+    ) -> AppResult<()> {
+        crate::ratelimit::check(
+            self.limiter.as_ref(),
+            self.config.rate_limit_scale,
+            rule,
+            key,
+        )
+        .await
     }
 
     /// Runs a query closure off the async workers (see `db::run`).

@@ -7,7 +7,7 @@ use crate::http::Body;
 use crate::state::AppState;
 use crate::users::model::{normalize_email, normalize_name, NewUser, User, UserChanges};
 use crate::users::queries as users;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use relay_protocol::auth::{
     AuthResponse, ChangePasswordRequest, LoginRequest, LogoutRequest, RefreshRequest,
     RegisterRequest,
@@ -52,8 +52,11 @@ fn respond(state: &AppState, user: User, refresh_token: String) -> AppResult<Aut
               (status = 422, body = ErrorEnvelope)))]
 pub async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Body<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
+    let ip = crate::ratelimit::client_ip(&req, state.config.trust_proxy);
+    state.limit(crate::ratelimit::REGISTER_PER_IP, ip).await?;
     let body = body.0;
     let mut problems = BTreeMap::new();
     let email = normalize_email(&body.email).map_err(|p| problems.insert("email".into(), p.into()));
@@ -88,9 +91,20 @@ pub async fn register(
     responses((status = 200, body = AuthResponse), (status = 401, body = ErrorEnvelope)))]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Body<LoginRequest>,
 ) -> AppResult<web::Json<AuthResponse>> {
     let body = body.0;
+    // Per address and per account: guessing is slowed down either way, and the answer
+    // is the same for known and unknown accounts.
+    let ip = crate::ratelimit::client_ip(&req, state.config.trust_proxy);
+    state.limit(crate::ratelimit::LOGIN_PER_IP, ip).await?;
+    state
+        .limit(
+            crate::ratelimit::LOGIN_PER_ACCOUNT,
+            body.email.trim().to_lowercase(),
+        )
+        .await?;
     let wrong = || {
         AppError::new(
             actix_web::http::StatusCode::UNAUTHORIZED,

@@ -16,6 +16,9 @@ pub async fn post(
     internal: bool,
     client_id: Option<Uuid>,
 ) -> AppResult<Posted> {
+    state
+        .limit(crate::ratelimit::MESSAGES_PER_USER, actor.id.to_string())
+        .await?;
     let (posted, views) = state
         .db(move |conn| {
             let posted = queries::post(conn, &actor, ticket_id, &body, internal, client_id)?;

@@ -27,6 +27,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Realtime {
     pub bus: Arc<dyn Bus>,
+    /// The Redis connection, when there is one (rate limits share it).
+    pub redis: Option<redis::aio::ConnectionManager>,
     pub presence: Arc<dyn PresenceStore>,
     pub hub: hub::HubHandle,
 }
@@ -36,12 +38,14 @@ impl Realtime {
     /// the actix/tokio runtime that will own the hub.
     pub async fn start(config: Arc<Config>, pool: PgPool) -> AppResult<Realtime> {
         let (incoming_tx, incoming_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut manager = None;
         let (bus, presence): (Arc<dyn Bus>, Arc<dyn PresenceStore>) = match &config.redis_url {
             Some(url) => {
                 let ns = config.redis_namespace.clone();
-                let redis = bus::RedisBus::connect(url, &ns, incoming_tx).await?;
-                let presence = presence::RedisPresence::new(redis.manager(), &ns);
-                (Arc::new(redis), Arc::new(presence))
+                let bus = bus::RedisBus::connect(url, &ns, incoming_tx).await?;
+                let presence = presence::RedisPresence::new(bus.manager(), &ns);
+                manager = Some(bus.manager());
+                (Arc::new(bus), Arc::new(presence))
             }
             None => (
                 Arc::new(bus::LocalBus::new(incoming_tx)),
@@ -49,7 +53,12 @@ impl Realtime {
             ),
         };
         let hub = hub::Hub::spawn(config, pool, bus.clone(), presence.clone(), incoming_rx).await;
-        Ok(Realtime { bus, presence, hub })
+        Ok(Realtime {
+            bus,
+            redis: manager,
+            presence,
+            hub,
+        })
     }
 
     /// Publishes after commit. A bus failure is logged, not returned: the data is in

@@ -31,6 +31,10 @@ pub async fn ws(
         )
         .error_response());
     }
+    let ip = crate::ratelimit::client_ip(&req, state.config.trust_proxy);
+    if let Err(e) = state.limit(crate::ratelimit::WS_CONNECTS_PER_IP, ip).await {
+        return Ok(e.error_response());
+    }
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream
         .max_frame_size(CODEC_LIMIT)

@@ -117,6 +117,22 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
         }
     };
 
+    if state
+        .limit(crate::ratelimit::WS_CONNECTS_PER_USER, actor.id.to_string())
+        .await
+        .is_err()
+    {
+        let _ = session
+            .text(error_frame(
+                "rate_limited",
+                "too many connections; wait a minute",
+                Some("auth"),
+            ))
+            .await;
+        close_with(session, close::ABUSE, "too many connections").await;
+        return;
+    }
+
     // 2. Register with the hub, then say ready.
     let conn_id = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Out>(state.config.ws_queue);

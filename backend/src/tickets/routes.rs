@@ -144,6 +144,9 @@ pub async fn create(
     actor: Actor,
     body: Body<CreateTicketRequest>,
 ) -> AppResult<HttpResponse> {
+    state
+        .limit(crate::ratelimit::TICKETS_PER_USER, actor.id.to_string())
+        .await?;
     let req = body.0;
     let (view, staff) = state
         .db(move |conn| {

@@ -42,6 +42,7 @@ impl Instance {
             .env("PRESENCE_TTL_SECS", "3")
             .env("ALLOWED_ORIGINS", ORIGIN)
             .env("DB_POOL_SIZE", "8")
+            .env("RATE_LIMIT_SCALE", "1000")
             .env("RUST_LOG", "warn")
             .env_remove("STATIC_DIR")
             .stdout(Stdio::null())

@@ -20,6 +20,7 @@ mod notifications;
 mod operations;
 mod outbox;
 mod permissions;
+mod ratelimit;
 mod realtime;
 mod search;
 mod sla;

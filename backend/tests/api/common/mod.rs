@@ -114,6 +114,8 @@ pub fn test_config(database_url: &str) -> Config {
         "DB_POOL_SIZE" => Some("12".into()),
         "INSTANCE_ID" => Some("test".into()),
         "UPLOAD_DIR" => Some(upload_dir.clone()),
+        // Tests create far more than a person would; the rate-limit test sets 1.
+        "RATE_LIMIT_SCALE" => Some("1000".into()),
         _ => None,
     })
     .unwrap()
