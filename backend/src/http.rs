@@ -165,3 +165,53 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Body<T
         })
     }
 }
+
+/// The Content-Security-Policy for the SPA: scripts only from this origin plus the exact
+/// inline bootstrap trunk writes into index.html (by hash), WebAssembly compilation,
+/// nothing framed, no plugins.
+pub fn content_security_policy(index_html: Option<&str>) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut hashes = String::new();
+    if let Some(html) = index_html {
+        let mut rest = html;
+        while let Some(start) = rest.find("<script") {
+            let after = &rest[start..];
+            let Some(open_end) = after.find('>') else {
+                break;
+            };
+            let tag = &after[..open_end];
+            let body_and_more = &after[open_end + 1..];
+            let Some(close) = body_and_more.find("</script>") else {
+                break;
+            };
+            if !tag.contains("src=") {
+                let digest = Sha256::digest(body_and_more[..close].as_bytes());
+                let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+                hashes.push_str(&format!(" 'sha256-{b64}'"));
+            }
+            rest = &body_and_more[close..];
+        }
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+         font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_security_policy;
+
+    #[test]
+    fn hashes_inline_scripts_only() {
+        let html = r#"<script src="/a.js"></script><script type="module">init()</script>"#;
+        let csp = content_security_policy(Some(html));
+        assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(csp.contains("'wasm-unsafe-eval'"));
+        assert!(!content_security_policy(None).contains("sha256"));
+    }
+}

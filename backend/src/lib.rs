@@ -54,6 +54,10 @@ pub fn app(
 > {
     let static_dir = state.config.static_dir.clone();
     let json_limit = state.config.max_json_bytes;
+    let index = static_dir
+        .as_ref()
+        .and_then(|d| std::fs::read_to_string(d.join("index.html")).ok());
+    let csp = http::content_security_policy(index.as_deref());
     App::new()
         .app_data(web::Data::new(state))
         .app_data(http::json_config(json_limit))
@@ -63,7 +67,13 @@ pub fn app(
             DefaultHeaders::new()
                 .add(("X-Content-Type-Options", "nosniff"))
                 .add(("X-Frame-Options", "DENY"))
-                .add(("Referrer-Policy", "same-origin")),
+                .add(("Referrer-Policy", "same-origin"))
+                .add(("Content-Security-Policy", csp))
+                .add(("Cross-Origin-Opener-Policy", "same-origin"))
+                .add((
+                    "Permissions-Policy",
+                    "camera=(), microphone=(), geolocation=()",
+                )),
         )
         .wrap(tracing_actix_web::TracingLogger::default())
         .configure(health::configure)

@@ -15,6 +15,18 @@ fn redis_url() -> String {
     })
 }
 
+/// A stand-in SPA build for the instances (the app serves index.html with its CSP).
+fn spa_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("relay-cluster-spa");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>Relay Desk</title>",
+    )
+    .unwrap();
+    dir
+}
+
 struct Instance {
     child: Child,
     base: String,
@@ -44,7 +56,7 @@ impl Instance {
             .env("DB_POOL_SIZE", "8")
             .env("RATE_LIMIT_SCALE", "1000")
             .env("RUST_LOG", "warn")
-            .env_remove("STATIC_DIR")
+            .env("STATIC_DIR", spa_dir())
             .stdout(Stdio::null())
             .stderr(out)
             .spawn()

@@ -66,6 +66,14 @@ async fn serves_the_spa_with_history_fallback() {
             "{path}"
         );
     }
+    let csp = app
+        .send("GET", "/", None, None)
+        .await
+        .headers
+        .get("content-security-policy")
+        .cloned();
+    let csp = csp.expect("the SPA is served with a CSP");
+    assert!(csp.to_str().unwrap().contains("frame-ancestors 'none'"));
     let js = app.send("GET", "/app.js", None, None).await;
     assert_eq!(js.body, "console.log('hi')");
     // The API keeps answering with JSON, even for unknown endpoints.
