@@ -42,6 +42,7 @@ use utoipa::{Modify, OpenApi};
         crate::admin::routes::put_sla,
         crate::admin::routes::get_settings,
         crate::admin::routes::patch_settings,
+        crate::admin::routes::audit_log,
         crate::analytics::routes::summary,
         crate::analytics::routes::agents,
         crate::analytics::routes::categories,

@@ -43,3 +43,23 @@ pub struct UpdateSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_totp_for_staff: Option<bool>,
 }
+
+/// One admin action (`GET /api/audit`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor: Option<crate::users::UserSummary>,
+    /// e.g. `user.update`, `category.delete`, `sla.update`, `settings.update`.
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    pub details: serde_json::Value,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditList {
+    pub items: Vec<AuditEntry>,
+}

@@ -1,13 +1,14 @@
 //! `/api/sla-policies` (staff read, admins write) and `/api/settings` (admins).
 
-use super::queries;
+use super::{audit, queries};
 use crate::auth::policy::{check_desk, DeskAction};
 use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::http::Body;
 use crate::state::AppState;
 use actix_web::web;
-use relay_protocol::admin::{Settings, SlaPolicyList, UpdateSettings};
+use diesel::Connection;
+use relay_protocol::admin::{AuditList, Settings, SlaPolicyList, UpdateSettings};
 use relay_protocol::ErrorEnvelope;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get_sla))
             .route(web::put().to(put_sla)),
     );
+    cfg.service(web::resource("/audit").route(web::get().to(audit_log)));
     cfg.service(
         web::resource("/settings")
             .route(web::get().to(get_settings))
@@ -47,7 +49,14 @@ pub async fn put_sla(
     check_desk(&actor, DeskAction::ManageSettings)?;
     let items = body.0.items;
     let items = state
-        .db(move |conn| queries::set_sla_policies(conn, &items))
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let saved = queries::set_sla_policies(conn, &items)?;
+                let details = serde_json::json!(items);
+                audit::record(conn, actor.id, "sla.update", "sla_policies", None, details)?;
+                Ok(saved)
+            })
+        })
         .await?;
     Ok(web::Json(SlaPolicyList { items }))
 }
@@ -75,7 +84,26 @@ pub async fn patch_settings(
     let u = body.0;
     Ok(web::Json(
         state
-            .db(move |conn| queries::update_settings(conn, &u))
+            .db(move |conn| {
+                conn.transaction(|conn| {
+                    let saved = queries::update_settings(conn, &u)?;
+                    let details = serde_json::json!(u);
+                    audit::record(conn, actor.id, "settings.update", "settings", None, details)?;
+                    Ok(saved)
+                })
+            })
             .await?,
     ))
+}
+
+#[utoipa::path(get, path = "/api/audit", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = AuditList), (status = 403, body = ErrorEnvelope)))]
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> AppResult<web::Json<AuditList>> {
+    check_desk(&actor, DeskAction::ManageUsers)?;
+    Ok(web::Json(AuditList {
+        items: state.db(|conn| audit::list(conn, 200)).await?,
+    }))
 }

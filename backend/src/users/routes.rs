@@ -2,12 +2,14 @@
 
 use super::model::{normalize_email, normalize_name, NewUser, UserChanges};
 use super::queries;
+use crate::admin::audit;
 use crate::auth::policy::{check_desk, DeskAction};
 use crate::auth::{password, Actor};
 use crate::error::{AppError, AppResult};
 use crate::http::Body;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
+use diesel::Connection;
 use relay_protocol::users::{
     CreateUserRequest, UpdateUserRequest, UserList, UserListQuery, UserSummary, UserView,
 };
@@ -71,17 +73,28 @@ pub async fn create(
     };
     let hash = password::hash(body.password, state.config.bcrypt_cost).await?;
     let role = body.role;
+    let actor_id = actor.id;
     let user = state
         .db(move |conn| {
-            queries::insert(
-                conn,
-                &NewUser {
+            conn.transaction(|conn| {
+                let new = NewUser {
                     email: &email,
                     name: &name,
                     role: role.as_str(),
                     password_hash: &hash,
-                },
-            )
+                };
+                let user = queries::insert(conn, &new)?;
+                let details = serde_json::json!({"email": user.email, "role": user.role});
+                audit::record(
+                    conn,
+                    actor_id,
+                    "user.create",
+                    "user",
+                    Some(user.id.to_string()),
+                    details,
+                )?;
+                Ok(user)
+            })
         })
         .await?;
     Ok(HttpResponse::Created().json(user.view()))
@@ -145,8 +158,26 @@ pub async fn update(
     }
     changes.role = body.role.map(|r| r.as_str().to_owned());
     changes.active = body.active;
+    let actor_id = actor.id;
     let user = state
-        .db(move |conn| queries::update(conn, id, changes))
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let details = serde_json::json!({
+                    "name": changes.name, "email": changes.email, "role": changes.role,
+                    "active": changes.active, "password_changed": changes.password_hash.is_some(),
+                });
+                let user = queries::update(conn, id, changes)?;
+                audit::record(
+                    conn,
+                    actor_id,
+                    "user.update",
+                    "user",
+                    Some(id.to_string()),
+                    details,
+                )?;
+                Ok(user)
+            })
+        })
         .await?;
     // Role, status or password may have changed: open sockets re-check at once.
     state.realtime.user_changed(id).await;
@@ -164,16 +195,25 @@ pub async fn deactivate(
 ) -> AppResult<HttpResponse> {
     check_desk(&actor, DeskAction::ManageUsers)?;
     let id = path.into_inner();
+    let actor_id = actor.id;
     state
         .db(move |conn| {
-            queries::update(
-                conn,
-                id,
-                UserChanges {
+            conn.transaction(|conn| {
+                let off = UserChanges {
                     active: Some(false),
                     ..Default::default()
-                },
-            )
+                };
+                queries::update(conn, id, off)?;
+                let details = serde_json::json!({});
+                audit::record(
+                    conn,
+                    actor_id,
+                    "user.deactivate",
+                    "user",
+                    Some(id.to_string()),
+                    details,
+                )
+            })
         })
         .await?;
     state.realtime.user_changed(id).await;

@@ -90,3 +90,70 @@ async fn settings_are_admin_only() {
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn admin_actions_are_audited_without_secrets() {
+    let app = TestApp::start().await;
+    let cast = Cast::new(&app).await;
+    let created = app
+        .post("/api/users", &cast.admin.token, json!({
+            "email": "audited@example.com", "name": "Audited", "role": "technician", "password": "a secret password"}))
+        .await;
+    let id = created.ok()["id"].as_i64().unwrap();
+    app.patch(
+        format!("/api/users/{id}"),
+        &cast.admin.token,
+        json!({"role": "supervisor", "password": "another secret pw"}),
+    )
+    .await
+    .ok();
+    app.send(
+        "DELETE",
+        format!("/api/users/{id}"),
+        Some(&cast.admin.token),
+        None,
+    )
+    .await;
+    app.patch(
+        "/api/settings",
+        &cast.admin.token,
+        json!({"require_totp_for_staff": true}),
+    )
+    .await
+    .ok();
+    // A refused change leaves no entry.
+    app.patch(
+        format!("/api/users/{}", cast.admin.id),
+        &cast.admin.token,
+        json!({"role": "customer"}),
+    )
+    .await
+    .expect_error(409, "last_admin");
+
+    let log = app.get("/api/audit", &cast.admin.token).await;
+    let items = log.ok()["items"].as_array().unwrap().clone();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "settings.update",
+            "user.deactivate",
+            "user.update",
+            "user.create"
+        ]
+    );
+    assert!(items.iter().all(|e| e["actor"]["id"] == cast.admin.id));
+    assert_eq!(items[2]["details"]["role"], "supervisor");
+    assert_eq!(items[2]["details"]["password_changed"], true);
+    assert!(
+        !log.body.to_string().contains("secret"),
+        "no password in the audit log"
+    );
+    app.get("/api/audit", &cast.supervisor.token)
+        .await
+        .expect_error(403, "forbidden");
+    app.stop().await;
+}
