@@ -8,6 +8,7 @@ mod admin;
 mod analytics;
 mod attachments;
 mod auth;
+mod backup;
 mod browser;
 mod categories;
 mod cluster;

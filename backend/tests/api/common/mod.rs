@@ -168,7 +168,7 @@ pub struct TestApp {
     pub client: awc::Client,
     server: actix_web::dev::ServerHandle,
     /// Dropped (and the database with it) after the server is gone.
-    _db: TestDb,
+    _db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -199,7 +199,7 @@ impl TestApp {
         // The test client's Origin, and the app's own (for the SPA in a real browser).
         config.allowed_origins = vec![ORIGIN.to_owned(), format!("http://127.0.0.1:{port}")];
         tweak(&mut config);
-        TestApp::serve(db, config, listener).await
+        TestApp::serve(Some(db), config, listener).await
     }
 
     /// Stops this server and starts a fresh one (new state, new hub) on the same database:
@@ -211,7 +211,16 @@ impl TestApp {
         TestApp::serve(self._db, config, listener).await
     }
 
-    async fn serve(db: TestDb, config: Config, listener: std::net::TcpListener) -> TestApp {
+    /// A server on an existing database (not owned, not dropped) and upload directory.
+    pub async fn on_database(url: &str, upload_dir: std::path::PathBuf) -> TestApp {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut config = test_config(url);
+        config.upload_dir = upload_dir;
+        config.allowed_origins = vec![ORIGIN.to_owned()];
+        TestApp::serve(None, config, listener).await
+    }
+
+    async fn serve(db: Option<TestDb>, config: Config, listener: std::net::TcpListener) -> TestApp {
         let port = listener.local_addr().unwrap().port();
         let pool = db::build_pool(&config.database_url, config.db_pool_size).unwrap();
         let state = AppState::start(config, pool).await.unwrap();
