@@ -259,6 +259,8 @@ impl Conn {
 struct Room {
     members: HashSet<u64>,
     open: bool,
+    /// Subscribing and reading `last_seq` is under way.
+    opening: bool,
     waiters: Vec<(u64, oneshot::Sender<AppResult<JoinInfo>>)>,
     next_seq: i64,
     pending: BTreeMap<i64, (MessageView, i64)>,
@@ -529,11 +531,11 @@ impl Hub {
             let _ = reply.send(Err(AppError::internal("join from an unknown connection")));
             return;
         }
-        let exists = self.rooms.contains_key(&ticket_id);
         let room = self.rooms.entry(ticket_id).or_default();
         if !room.open {
             room.waiters.push((conn_id, reply));
-            if !exists {
+            if !room.opening {
+                room.opening = true;
                 self.open_room(ticket_id);
             }
             return;
@@ -581,7 +583,10 @@ impl Hub {
             return;
         };
         room.open = true;
-        room.next_seq = last_seq + 1;
+        room.opening = false;
+        // On a re-open after a bus outage, members are stalled until they re-join and
+        // replay from the database, so jumping the frontier forward loses nothing.
+        room.next_seq = room.next_seq.max(last_seq + 1);
         room.pending.retain(|seq, _| *seq > last_seq);
         for m in members {
             if let Some((inst, user)) = presence::parse_member(&m) {
@@ -1190,9 +1195,17 @@ impl Hub {
                 c.signals.resync(t);
             }
         }
-        // Room frontiers may now trail: holes are filled from the database.
-        for room in self.rooms.values_mut() {
-            room.gap_since = Some(Instant::now() - GAP_PATIENCE);
+        // Events were missed: every room re-reads its frontier (subscribed again first),
+        // and joins wait for that, so a re-join replays everything it missed.
+        let tickets: Vec<i64> = self.rooms.keys().copied().collect();
+        for t in tickets {
+            if let Some(room) = self.rooms.get_mut(&t) {
+                room.open = false;
+                if !room.opening {
+                    room.opening = true;
+                    self.open_room(t);
+                }
+            }
         }
     }
 

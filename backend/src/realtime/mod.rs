@@ -71,8 +71,20 @@ impl Realtime {
                 return;
             }
         };
-        if let Err(e) = self.bus.publish(channel.name(), payload.into()).await {
-            tracing::warn!(error = %e, channel = %channel.name(), "publish failed; clients resync on reconnect");
+        // Never hold a request up on a dead bus: the data is stored, clients resync.
+        let sent = tokio::time::timeout(
+            std::time::Duration::from_millis(500),
+            self.bus.publish(channel.name(), payload.into()),
+        )
+        .await;
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, channel = %channel.name(), "publish failed; clients resync on reconnect")
+            }
+            Err(_) => {
+                tracing::warn!(channel = %channel.name(), "publish timed out; clients resync on reconnect")
+            }
         }
     }
 

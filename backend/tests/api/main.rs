@@ -15,6 +15,7 @@ mod cluster;
 mod concurrency;
 mod errors;
 mod extras;
+mod faults;
 mod fuzz;
 mod isolation;
 mod lifecycle;
