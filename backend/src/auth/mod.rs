@@ -7,5 +7,6 @@ pub mod policy;
 pub mod queries;
 pub mod routes;
 pub mod tokens;
+pub mod totp;
 
 pub use extract::Actor;

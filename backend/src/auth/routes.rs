@@ -10,7 +10,7 @@ use crate::users::queries as users;
 use actix_web::{web, HttpRequest, HttpResponse};
 use relay_protocol::auth::{
     AuthResponse, ChangePasswordRequest, LoginRequest, LogoutRequest, RefreshRequest,
-    RegisterRequest,
+    RegisterRequest, TotpCode, TotpSetup,
 };
 use relay_protocol::users::{Role, UserView};
 use relay_protocol::{ErrorCode, ErrorEnvelope};
@@ -24,6 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/logout").route(web::post().to(logout)));
     cfg.service(web::resource("/me").route(web::get().to(me)));
     cfg.service(web::resource("/me/password").route(web::put().to(change_password)));
+    cfg.service(web::resource("/me/totp/setup").route(web::post().to(totp_setup)));
+    cfg.service(web::resource("/me/totp/enable").route(web::post().to(totp_enable)));
+    cfg.service(web::resource("/me/totp/disable").route(web::post().to(totp_disable)));
 }
 
 /// Signs `user` in: a new refresh-token family and a fresh access token.
@@ -129,6 +132,20 @@ pub async fn login(
         && password::verify(body.password, user.password_hash.clone()).await?;
     if !ok || !user.active {
         return Err(wrong());
+    }
+    // The password was right; with a second factor, the code decides.
+    if user.totp_enabled {
+        let Some(code) = body.totp_code.as_deref() else {
+            return Err(AppError::new(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                ErrorCode::TotpRequired,
+                "enter the code from your authenticator app",
+            ));
+        };
+        let secret = user.totp_secret.clone().unwrap_or_default();
+        if !super::totp::verify(&secret, &user.email, code)? {
+            return Err(wrong());
+        }
     }
     Ok(web::Json(start_session(&state, user).await?))
 }
@@ -242,4 +259,86 @@ pub async fn change_password(
         .await?;
     state.realtime.user_changed(user.id).await;
     Ok(web::Json(start_session(&state, user).await?))
+}
+
+#[utoipa::path(post, path = "/api/me/totp/setup", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = TotpSetup), (status = 409, body = ErrorEnvelope)))]
+pub async fn totp_setup(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> AppResult<web::Json<TotpSetup>> {
+    use crate::db::schema::users as u;
+    use diesel::prelude::*;
+    let secret = super::totp::new_secret();
+    let s = secret.clone();
+    let user = state
+        .db(move |conn| {
+            let user = users::find(conn, actor.id)?;
+            if user.totp_enabled {
+                return Err(AppError::conflict(
+                    ErrorCode::Conflict,
+                    "the second factor is already on; disable it first",
+                ));
+            }
+            diesel::update(u::table.find(actor.id))
+                .set(u::totp_secret.eq(&s))
+                .execute(conn)?;
+            Ok(user)
+        })
+        .await?;
+    let otpauth_url = super::totp::otpauth_url(&secret, &user.email)?;
+    Ok(web::Json(TotpSetup {
+        secret,
+        otpauth_url,
+    }))
+}
+
+async fn set_totp(state: &AppState, actor: &Actor, code: String, enable: bool) -> AppResult<()> {
+    use crate::db::schema::users as u;
+    use diesel::prelude::*;
+    let id = actor.id;
+    let user = state.db(move |conn| users::find(conn, id)).await?;
+    let Some(secret) = user.totp_secret.clone() else {
+        return Err(AppError::conflict(
+            ErrorCode::Conflict,
+            "set up the second factor first",
+        ));
+    };
+    if user.totp_enabled == enable {
+        return Err(AppError::conflict(ErrorCode::Conflict, "nothing to change"));
+    }
+    if !super::totp::verify(&secret, &user.email, &code)? {
+        return Err(AppError::invalid("code", "does not match"));
+    }
+    state
+        .db(move |conn| {
+            let secret: Option<String> = if enable { Some(secret) } else { None };
+            diesel::update(u::table.find(id))
+                .set((u::totp_enabled.eq(enable), u::totp_secret.eq(secret)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+}
+
+#[utoipa::path(post, path = "/api/me/totp/enable", tag = "auth", security(("bearer" = [])),
+    request_body = TotpCode, responses((status = 204), (status = 422, body = ErrorEnvelope)))]
+pub async fn totp_enable(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Body<TotpCode>,
+) -> AppResult<HttpResponse> {
+    set_totp(&state, &actor, body.0.code, true).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/api/me/totp/disable", tag = "auth", security(("bearer" = [])),
+    request_body = TotpCode, responses((status = 204), (status = 422, body = ErrorEnvelope)))]
+pub async fn totp_disable(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Body<TotpCode>,
+) -> AppResult<HttpResponse> {
+    set_totp(&state, &actor, body.0.code, false).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

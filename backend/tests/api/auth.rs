@@ -401,3 +401,71 @@ async fn deactivation_and_role_change_take_effect_at_once() {
     login.expect_error(401, "invalid_credentials");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn totp_second_factor() {
+    let app = TestApp::start().await;
+    let u = app.user("technician", "Careful").await;
+    let setup = app.post("/api/me/totp/setup", &u.token, json!({})).await;
+    let secret = setup.ok()["secret"].as_str().unwrap().to_owned();
+    assert!(setup.body["otpauth_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    // Not on until confirmed with a code.
+    let login = json!({"email": u.email, "password": PASSWORD});
+    assert_eq!(
+        app.send("POST", "/api/auth/login", None, Some(&login))
+            .await
+            .status,
+        200
+    );
+    app.post("/api/me/totp/enable", &u.token, json!({"code": "123456"}))
+        .await
+        .expect_error(422, "validation_failed");
+    let code = relay_desk::auth::totp::current_code(&secret, &u.email).unwrap();
+    assert_eq!(
+        app.post("/api/me/totp/enable", &u.token, json!({"code": code}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.get("/api/me", &u.token).await.body["totp_enabled"],
+        true
+    );
+
+    app.send("POST", "/api/auth/login", None, Some(&login))
+        .await
+        .expect_error(401, "totp_required");
+    let wrong = json!({"email": u.email, "password": PASSWORD, "totp_code": "000000"});
+    app.send("POST", "/api/auth/login", None, Some(&wrong))
+        .await
+        .expect_error(401, "invalid_credentials");
+    let bad_pw = json!({"email": u.email, "password": "not the password", "totp_code": code});
+    app.send("POST", "/api/auth/login", None, Some(&bad_pw))
+        .await
+        .expect_error(401, "invalid_credentials");
+    let right = json!({"email": u.email, "password": PASSWORD, "totp_code": relay_desk::auth::totp::current_code(&secret, &u.email).unwrap()});
+    assert_eq!(
+        app.send("POST", "/api/auth/login", None, Some(&right))
+            .await
+            .status,
+        200
+    );
+
+    let off = relay_desk::auth::totp::current_code(&secret, &u.email).unwrap();
+    assert_eq!(
+        app.post("/api/me/totp/disable", &u.token, json!({"code": off}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.send("POST", "/api/auth/login", None, Some(&login))
+            .await
+            .status,
+        200
+    );
+    app.stop().await;
+}
