@@ -5,7 +5,13 @@ use relay_protocol::TicketId;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::components::access::{Area, RequireArea};
+use crate::components::alerts::Alerts;
+use crate::components::live_feeds::LiveFeeds;
 use crate::components::top_bar::TopBar;
+use crate::pages::admin::{AdminPage, AdminTab};
+use crate::pages::board::BoardPage;
+use crate::pages::floor::FloorPage;
 use crate::pages::login::LoginPage;
 use crate::pages::new_ticket::NewTicketPage;
 use crate::pages::not_found::NotFoundPage;
@@ -13,6 +19,7 @@ use crate::pages::register::RegisterPage;
 use crate::pages::ticket::TicketPage;
 use crate::pages::ticket_list::TicketListPage;
 use crate::state::{use_session, SessionProvider};
+use crate::ws::WsProvider;
 
 #[derive(Debug, Clone, PartialEq, Routable)]
 pub enum Route {
@@ -28,6 +35,14 @@ pub enum Route {
     NewTicket,
     #[at("/tickets/:id")]
     Ticket { id: TicketId },
+    #[at("/board")]
+    Board,
+    #[at("/floor")]
+    Floor,
+    #[at("/admin")]
+    Admin,
+    #[at("/admin/:tab")]
+    AdminTab { tab: AdminTab },
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -41,6 +56,14 @@ pub fn switch(route: Route) -> Html {
         Route::Tickets => html! { <RequireAuth><TicketListPage /></RequireAuth> },
         Route::NewTicket => html! { <RequireAuth><NewTicketPage /></RequireAuth> },
         Route::Ticket { id } => html! { <RequireAuth><TicketPage {id} /></RequireAuth> },
+        Route::Board => html! { <RequireArea area={Area::Staff}><BoardPage /></RequireArea> },
+        Route::Floor => html! { <RequireArea area={Area::Supervision}><FloorPage /></RequireArea> },
+        Route::Admin => {
+            html! { <RequireArea area={Area::Admin}><AdminPage tab={AdminTab::Users} /></RequireArea> }
+        }
+        Route::AdminTab { tab } => {
+            html! { <RequireArea area={Area::Admin}><AdminPage {tab} /></RequireArea> }
+        }
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }
@@ -49,13 +72,17 @@ pub fn switch(route: Route) -> Html {
 pub fn app() -> Html {
     html! {
         <SessionProvider>
-            <BrowserRouter>
-                <a class="skip-link" href="#main">{ "Skip to content" }</a>
-                <TopBar />
-                <main id="main" class="main" tabindex="-1">
-                    <Switch<Route> render={switch} />
-                </main>
-            </BrowserRouter>
+            <WsProvider>
+                <BrowserRouter>
+                    <a class="skip-link" href="#main">{ "Skip to content" }</a>
+                    <TopBar />
+                    <main id="main" class="main" tabindex="-1">
+                        <Switch<Route> render={switch} />
+                    </main>
+                    <Alerts />
+                    <LiveFeeds />
+                </BrowserRouter>
+            </WsProvider>
         </SessionProvider>
     }
 }

@@ -9,6 +9,7 @@ mod format;
 mod pages;
 mod state;
 mod storage;
+mod ws;
 
 fn main() {
     yew::Renderer::<app::App>::new().render();

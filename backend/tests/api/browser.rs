@@ -63,3 +63,267 @@ async fn customer_and_technician_talk_through_the_spa() {
     tb.close().await;
     app.stop().await;
 }
+
+/// Polls the API until `ticket` has `status` (the browser's PATCH may still be in flight).
+async fn wait_for_status(app: &TestApp, who: &TestUser, ticket: i64, status: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = app.get(format!("/api/tickets/{ticket}"), &who.token).await;
+        if now.ok()["status"] == status {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ticket {ticket} is {} not {status}",
+            now.body["status"]
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A few tickets in every state, so boards and charts have something to show.
+async fn seed_desk(app: &TestApp, customer: &TestUser, tech: &TestUser) -> Vec<i64> {
+    let plan = [
+        ("Laptop will not boot after update", "urgent", None, false),
+        ("Shared drive asks for password again", "high", None, true),
+        (
+            "New starter needs accounts",
+            "medium",
+            Some("pending"),
+            true,
+        ),
+        ("Printer on 3rd floor jams", "low", Some("blocked"), true),
+        ("Outlook keeps crashing", "medium", Some("resolved"), true),
+        ("Request: second monitor", "low", None, false),
+    ];
+    let mut ids = Vec::new();
+    for (title, priority, status, take) in plan {
+        let id = app.ticket(customer, title).await["id"].as_i64().unwrap();
+        app.patch(
+            format!("/api/tickets/{id}"),
+            &tech.token,
+            json!({ "priority": priority }),
+        )
+        .await
+        .ok();
+        if take {
+            app.post(
+                format!("/api/tickets/{id}/assign"),
+                &tech.token,
+                json!({ "assignee_id": tech.id }),
+            )
+            .await
+            .ok();
+        }
+        if let Some(status) = status {
+            app.patch(
+                format!("/api/tickets/{id}"),
+                &tech.token,
+                json!({ "status": status }),
+            )
+            .await
+            .ok();
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+#[actix_web::test]
+async fn kanban_drag_moves_the_card_for_everyone_watching() {
+    let dir = static_dir();
+    let app = TestApp::start_with(move |c| c.static_dir = Some(dir)).await;
+    let customer = app.user("customer", "Cora Customer").await;
+    let tech = app.user("technician", "Tara Tech").await;
+    let watcher = app.user("technician", "Theo Tech").await;
+    seed_desk(&app, &customer, &tech).await;
+    let id = app.ticket(&customer, "VPN drops every hour").await["id"]
+        .as_i64()
+        .unwrap();
+    let card = format!("[data-ticket-id=\"{id}\"]");
+    let in_open = format!("[data-column=\"open\"] {card}");
+    let in_pending = format!("[data-column=\"pending\"] {card}");
+
+    let b1 = Browser::open(&app.base).await;
+    b1.sign_in(&tech.email, PASSWORD).await;
+    b1.goto("/board").await;
+    b1.find(&in_open).await;
+
+    let b2 = Browser::open(&app.base).await;
+    b2.sign_in(&watcher.email, PASSWORD).await;
+    b2.goto("/board").await;
+    b2.find(&in_open).await;
+    // The watcher's socket is up before the move: what follows is a live update.
+    b2.find(".conn-live").await;
+
+    b1.drag_and_drop(&card, "[data-column=\"pending\"]").await;
+    b1.find(&in_pending).await;
+    wait_for_status(&app, &tech, id, "pending").await;
+
+    b2.find(&in_pending).await;
+    b2.wait_for_presence(&in_open, false, 5).await;
+    assert_eq!(
+        b2.client.current_url().await.unwrap().path(),
+        "/board",
+        "no navigation"
+    );
+    b1.screenshot("kanban-drag").await;
+    b2.screenshot("kanban-watcher").await;
+
+    // The keyboard route: the card's "Move to" menu.
+    let menu = format!("{card} select.kanban-move");
+    b2.find(&menu)
+        .await
+        .select_by_value("blocked")
+        .await
+        .unwrap();
+    b2.find(&format!("[data-column=\"blocked\"] {card}")).await;
+    wait_for_status(&app, &tech, id, "blocked").await;
+    b1.find(&format!("[data-column=\"blocked\"] {card}")).await;
+
+    b2.resize(375, 812).await;
+    b2.screenshot("kanban-mobile").await;
+    b1.close().await;
+    b2.close().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn supervisor_floor_counts_a_new_ticket_live() {
+    let dir = static_dir();
+    let app = TestApp::start_with(move |c| c.static_dir = Some(dir)).await;
+    let customer = app.user("customer", "Cora Customer").await;
+    let tech = app.user("technician", "Tara Tech").await;
+    let supervisor = app.user("supervisor", "Sam Super").await;
+    seed_desk(&app, &customer, &tech).await;
+
+    let b = Browser::open(&app.base).await;
+    b.sign_in(&supervisor.email, PASSWORD).await;
+    b.goto("/floor").await;
+    // Two of the seeded active tickets are nobody's.
+    b.wait_for_text_in("#floor-unassigned", "2", 10).await;
+    b.wait_for_text_in("#floor-status-open", "2", 5).await;
+    b.find("#agent-workload").await;
+
+    app.ticket(&customer, "Wi-Fi in meeting room B is down")
+        .await;
+    b.wait_for_text_in("#floor-unassigned", "3", 10).await;
+    b.wait_for_text_in("#floor-status-open", "3", 5).await;
+    assert_eq!(
+        b.client.current_url().await.unwrap().path(),
+        "/floor",
+        "no navigation"
+    );
+    b.find("#chart-status").await;
+    b.find("#chart-trend").await;
+    // The whole page, once the bars have finished growing.
+    b.resize(1280, 1500).await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(700)).await;
+    b.screenshot("floor-live").await;
+    b.resize(375, 812).await;
+    b.screenshot("floor-mobile").await;
+    b.close().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn bell_counts_live_notifications_and_marks_them_read() {
+    let dir = static_dir();
+    let app = TestApp::start_with(move |c| c.static_dir = Some(dir)).await;
+    let customer = app.user("customer", "Cora Customer").await;
+    let tech = app.user("technician", "Tara Tech").await;
+    let id = app.ticket(&customer, "Cannot print invoices").await["id"]
+        .as_i64()
+        .unwrap();
+
+    let b = Browser::open(&app.base).await;
+    b.sign_in(&customer.email, PASSWORD).await;
+    b.find(".conn-live").await;
+    b.wait_for_presence("#bell-count", false, 2).await;
+
+    app.patch(
+        format!("/api/tickets/{id}"),
+        &tech.token,
+        json!({ "status": "pending" }),
+    )
+    .await
+    .ok();
+    b.wait_for_text_in("#bell-count", "1", 10).await;
+    b.click("#bell-button").await;
+    b.wait_for_text("is now pending", 5).await;
+    b.screenshot("notifications-bell").await;
+    b.click("#bell-mark-all").await;
+    b.wait_for_presence("#bell-count", false, 5).await;
+    let list = app.get("/api/notifications", &customer.token).await;
+    assert_eq!(list.ok()["unread"], 0);
+    b.close().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn admin_pages_manage_users_categories_and_watch_the_system() {
+    let dir = static_dir();
+    let app = TestApp::start_with(move |c| c.static_dir = Some(dir)).await;
+    let admin = app.user("admin", "Ada Admin").await;
+    app.user("technician", "Tara Tech").await;
+    app.user("supervisor", "Sam Super").await;
+
+    let b = Browser::open(&app.base).await;
+    b.sign_in(&admin.email, PASSWORD).await;
+    b.click("a.nav-link[href=\"/admin\"]").await;
+    b.find("#users-table").await;
+
+    // Create a technician through the form.
+    b.click("#user-new").await;
+    b.fill("#new-user-name", "Nina New").await;
+    b.fill("#new-user-email", "nina@example.com").await;
+    b.fill("#new-user-password", "long enough secret").await;
+    b.click("form[aria-labelledby=new-user-title] button[type=submit]")
+        .await;
+    b.wait_for_text("nina@example.com", 10).await;
+    let users = app.get("/api/users?q=nina", &admin.token).await;
+    assert_eq!(users.ok()["items"][0]["role"], "technician");
+
+    // The only admin cannot demote themselves: the 409 reads as advice.
+    let me = format!("[data-user-id=\"{}\"]", admin.id);
+    b.click(&format!("{me} button")).await;
+    b.find(&format!("#edit-user-{}-role", admin.id))
+        .await
+        .select_by_value("supervisor")
+        .await
+        .unwrap();
+    b.click(".inline-editor button[type=submit]").await;
+    b.wait_for_text("needs at least one active admin", 10).await;
+    b.screenshot("admin-users").await;
+
+    // Categories: a top-level one and a subcategory.
+    b.click("a.tab[href=\"/admin/categories\"]").await;
+    b.fill("#cat-new-name", "Hardware").await;
+    b.fill("#cat-new-description", "Laptops, printers, phones")
+        .await;
+    b.click("form[aria-labelledby=cat-new-title] button[type=submit]")
+        .await;
+    b.wait_for_text("Laptops, printers, phones", 10).await;
+    b.click("#category-tree .cat-row button").await; // "Add subcategory"
+    b.fill("#category-tree input[type=text]", "Printers").await;
+    b.click("#category-tree .cat-add-child button[type=submit]")
+        .await;
+    b.find("#category-tree .cat-children").await;
+    b.wait_for_text("Printers", 10).await;
+    let tree = app.get("/api/categories", &admin.token).await;
+    assert_eq!(tree.ok()["items"][0]["children"][0]["name"], "Printers");
+    b.screenshot("admin-categories").await;
+
+    // The live system monitor fills from `system` frames (every 5 s).
+    b.click("a.tab[href=\"/admin/system\"]").await;
+    b.find("#system-table [data-instance=\"test\"]").await;
+    b.screenshot("admin-system").await;
+    b.click("a.tab[href=\"/admin/sla\"]").await;
+    b.find("#sla-table").await;
+    b.screenshot("admin-sla").await;
+    b.click("a.tab[href=\"/admin/settings\"]").await;
+    b.find("#setting-auto-assign").await;
+    b.screenshot("admin-settings").await;
+    b.close().await;
+    app.stop().await;
+}

@@ -1,10 +1,16 @@
 //! REST client: one `request` that attaches the bearer token, refreshes it once on a 401 and
 //! maps every failure to `ApiError`. One module per resource builds on it, typed by protocol/.
 
+pub mod analytics;
 pub mod auth;
 pub mod categories;
+pub mod category_edits;
+pub mod desk;
 pub mod messages;
+pub mod notifications;
+pub mod ticket_edits;
 pub mod tickets;
+pub mod users;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -105,7 +111,7 @@ impl fmt::Display for ApiError {
 }
 
 /// Details for developers go to the console; users get the short message.
-fn warn(detail: &str) {
+pub(crate) fn warn(detail: &str) {
     #[cfg(target_arch = "wasm32")]
     gloo::console::warn!(detail);
     // Host unit tests have no browser console.
@@ -321,6 +327,31 @@ async fn usable_access_token() -> Option<String> {
         Err(e) if refresh_rejected(&e) => None,
         // Offline or server trouble: try the old token; the 401 path decides later.
         Err(_) => Some(stored.access_token),
+    }
+}
+
+/// The token the WebSocket authenticates with: the stored access token, refreshed first
+/// when it is about to expire. `None` when the session is over (the listener was told).
+pub(crate) async fn socket_token() -> Option<String> {
+    let token = usable_access_token().await;
+    if token.is_none() {
+        end_session();
+    }
+    token
+}
+
+/// The socket was closed with 4401 after authenticating with `sent`: make sure a newer
+/// token is stored before reconnecting. The same rule as a REST 401: a token another
+/// request or tab already rotated is simply reused, otherwise refresh once. A rejected
+/// refresh ends the session (the listener is told); other errors are worth a retry.
+pub(crate) async fn renew_rejected_token(sent: &str) -> Result<(), ApiError> {
+    match after_response(401, Some(sent), false, storage::load().as_ref()) {
+        Next::RetryWithStored => Ok(()),
+        Next::RefreshAndRetry => refresh().await.map(drop),
+        Next::Done | Next::SignOut => {
+            end_session();
+            Err(ApiError::signed_out())
+        }
     }
 }
 

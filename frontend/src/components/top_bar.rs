@@ -4,22 +4,17 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
+use crate::components::access::MainNav;
+use crate::components::alerts::EnableAlerts;
 use crate::components::badges::Avatar;
+use crate::components::connection::ConnectionIndicator;
+use crate::components::notification_bell::NotificationBell;
 use crate::format::role_label;
 use crate::state::{sign_out, use_session};
 
 #[function_component(TopBar)]
 pub fn top_bar() -> Html {
     let session = use_session();
-    let route = use_route::<Route>();
-    let nav_class = |target: &Route| {
-        let active = match (target, route.as_ref()) {
-            (Route::Tickets, Some(Route::Tickets | Route::Ticket { .. })) => true,
-            (t, Some(r)) => t == r,
-            _ => false,
-        };
-        classes!("nav-link", active.then_some("active"))
-    };
 
     let on_sign_out = {
         let session = session.clone();
@@ -40,24 +35,15 @@ pub fn top_bar() -> Html {
             </header>
         };
     };
-    let list_label = if session.is_staff() {
-        "Queue"
-    } else {
-        "My tickets"
-    };
 
     html! {
         <header class="top-bar">
             { brand }
-            <nav class="top-nav" aria-label="Main">
-                <Link<Route> to={Route::Tickets} classes={nav_class(&Route::Tickets)}>
-                    { list_label }
-                </Link<Route>>
-                <Link<Route> to={Route::NewTicket} classes={nav_class(&Route::NewTicket)}>
-                    { "New ticket" }
-                </Link<Route>>
-            </nav>
+            <MainNav />
             <div class="top-user">
+                <ConnectionIndicator />
+                <EnableAlerts />
+                <NotificationBell />
                 <Avatar name={user.name.clone()} staff={user.role.is_staff()} />
                 <span class="top-user-text">
                     <span class="top-user-name">{ user.name.clone() }</span>

@@ -1,5 +1,8 @@
 //! One component per route. Pages fetch through `api` and render through `components`.
 
+pub mod admin;
+pub mod board;
+pub mod floor;
 pub mod login;
 pub mod new_ticket;
 pub mod not_found;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use chrono::Utc;
 use gloo::timers::callback::Timeout;
 use relay_protocol::tickets::{TicketListQuery, TicketStatus, TicketView};
+use relay_protocol::ws::ServerFrame;
 use serde::{Deserialize, Serialize};
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -19,6 +20,7 @@ use crate::components::form::select_value;
 use crate::components::notice::{EmptyState, ErrorNotice, Loading};
 use crate::format::{local_timestamp, relative_time, status_label};
 use crate::state::use_session;
+use crate::ws::{use_reconnected, use_ws_events, Topic, WsEvent};
 
 const PAGE_SIZE: i64 = 25;
 const SEARCH_DEBOUNCE_MS: u32 = 300;
@@ -54,6 +56,15 @@ impl StatusFilter {
             StatusFilter::Active => "active",
             StatusFilter::All => "all",
             StatusFilter::Only(s) => s.as_str(),
+        }
+    }
+
+    /// Whether a ticket in `status` belongs in this view.
+    pub fn admits(self, status: TicketStatus) -> bool {
+        match self {
+            StatusFilter::Active => !status.is_done(),
+            StatusFilter::All => true,
+            StatusFilter::Only(s) => s == status,
         }
     }
 
@@ -131,6 +142,39 @@ pub fn append_page(mut shown: Vec<TicketView>, next: Vec<TicketView>) -> Vec<Tic
     shown
 }
 
+/// A ticket pushed by the socket (`ticket_created` / `ticket_updated`): the rows to show
+/// now, or `None` when the list does not change. A row already shown is updated in place
+/// (even if it no longer matches the filter: rows do not vanish under the reader's eyes).
+/// A ticket not shown is inserted where the list's order (newest first) puts it, when it
+/// matches the status filter, no search is active (full-text matching is the server's
+/// job) and it falls within the rows loaded so far.
+pub fn apply_live(
+    items: &[TicketView],
+    ticket: &TicketView,
+    params: &ListParams,
+    has_more: bool,
+) -> Option<Vec<TicketView>> {
+    if let Some(i) = items.iter().position(|t| t.id == ticket.id) {
+        if items[i] == *ticket {
+            return None;
+        }
+        let mut next = items.to_vec();
+        next[i] = ticket.clone();
+        return Some(next);
+    }
+    if !params.search().is_empty() || !params.filter().admits(ticket.status) {
+        return None;
+    }
+    let newer = |t: &TicketView| (t.created_at, t.id.0) > (ticket.created_at, ticket.id.0);
+    let at = items.iter().take_while(|t| newer(t)).count();
+    if at == items.len() && has_more {
+        return None; // it belongs to a page not loaded yet
+    }
+    let mut next = items.to_vec();
+    next.insert(at, ticket.clone());
+    Some(next)
+}
+
 #[function_component(TicketListPage)]
 pub fn ticket_list_page() -> Html {
     let session = use_session();
@@ -147,6 +191,9 @@ pub fn ticket_list_page() -> Html {
     let loading_more = use_state(|| false);
     let error = use_state(|| None::<ApiError>);
     let retry = use_state(|| 0u32);
+    // The rows as last set, for live updates that arrive faster than renders.
+    let latest = use_mut_ref(Vec::<TicketView>::new);
+    *latest.borrow_mut() = (*items).clone();
     // Bumped per first-page fetch: answers for an older filter are dropped.
     let generation = use_mut_ref(|| 0u32);
     // The search this page last wrote to the URL, to tell our own updates from back/forward.
@@ -198,6 +245,64 @@ pub fn ticket_list_page() -> Html {
                     }
                 }
                 loading.set(false);
+            });
+        });
+    }
+
+    {
+        // New and changed tickets arrive over the socket: no reload needed.
+        let (items, latest, params) = (items.clone(), latest.clone(), params.clone());
+        let has_more = cursor.is_some();
+        let loading = *loading;
+        use_ws_events(Topic::Global, move |event| {
+            let WsEvent::Frame(frame) = event else {
+                return;
+            };
+            let (ServerFrame::TicketCreated { ticket } | ServerFrame::TicketUpdated { ticket }) =
+                &*frame
+            else {
+                return;
+            };
+            if loading {
+                return; // the page being fetched is newer anyway
+            }
+            let next = apply_live(&latest.borrow(), ticket, &params, has_more);
+            if let Some(next) = next {
+                *latest.borrow_mut() = next.clone();
+                items.set(next);
+            }
+        });
+    }
+
+    {
+        // Tickets created or changed while the socket was down: merge the first page again,
+        // quietly (no spinner, nothing removed).
+        let (items, latest, params) = (items.clone(), latest.clone(), params.clone());
+        let has_more = cursor.is_some();
+        let generation = generation.clone();
+        use_reconnected(move || {
+            let (items, latest, params) = (items.clone(), latest.clone(), params.clone());
+            let gen = *generation.borrow();
+            let generation = generation.clone();
+            spawn_local(async move {
+                let Ok(page) = api::tickets::list(&params.api_query(None)).await else {
+                    return;
+                };
+                if *generation.borrow() != gen {
+                    return; // the filter changed meanwhile
+                }
+                let mut rows = latest.borrow().clone();
+                let mut changed = false;
+                for t in page.items.iter().rev() {
+                    if let Some(next) = apply_live(&rows, t, &params, has_more) {
+                        rows = next;
+                        changed = true;
+                    }
+                }
+                if changed {
+                    *latest.borrow_mut() = rows.clone();
+                    items.set(rows);
+                }
             });
         });
     }
@@ -446,6 +551,57 @@ mod tests {
         let shown = append_page(vec![ticket(1), ticket(2)], vec![ticket(2), ticket(3)]);
         let ids: Vec<i64> = shown.iter().map(|t| t.id.0).collect();
         assert_eq!(ids, [1, 2, 3]);
+    }
+
+    fn at(id: i64, day: u32, status: TicketStatus) -> TicketView {
+        let mut t = ticket(id);
+        t.created_at = Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap();
+        t.status = status;
+        t
+    }
+
+    fn ids(rows: &[TicketView]) -> Vec<i64> {
+        rows.iter().map(|t| t.id.0).collect()
+    }
+
+    #[test]
+    fn live_tickets_update_in_place_or_insert_in_order() {
+        let shown = vec![at(5, 5, TicketStatus::Open), at(3, 3, TicketStatus::Open)];
+        let active = ListParams::default();
+        // A new ticket goes on top.
+        let next = apply_live(&shown, &at(6, 6, TicketStatus::Open), &active, true).unwrap();
+        assert_eq!(ids(&next), [6, 5, 3]);
+        // A change updates the row where it is, even when it leaves the filter.
+        let resolved = at(3, 3, TicketStatus::Resolved);
+        let next = apply_live(&shown, &resolved, &active, true).unwrap();
+        assert_eq!(ids(&next), [5, 3]);
+        assert_eq!(next[1].status, TicketStatus::Resolved);
+        // The same copy again changes nothing.
+        assert_eq!(apply_live(&next, &resolved, &active, true), None);
+        // Reopened, not shown yet: inserted by creation time.
+        let next = apply_live(&shown, &at(4, 4, TicketStatus::Open), &active, true).unwrap();
+        assert_eq!(ids(&next), [5, 4, 3]);
+        // Older than every loaded row: it belongs to a later page, unless there is none.
+        assert_eq!(
+            apply_live(&shown, &at(1, 1, TicketStatus::Open), &active, true),
+            None
+        );
+        let next = apply_live(&shown, &at(1, 1, TicketStatus::Open), &active, false).unwrap();
+        assert_eq!(ids(&next), [5, 3, 1]);
+    }
+
+    #[test]
+    fn live_tickets_respect_the_filter_and_search() {
+        let shown = vec![at(5, 5, TicketStatus::Open)];
+        let fresh = at(6, 6, TicketStatus::Open);
+        let pending_only = ListParams::new(StatusFilter::Only(TicketStatus::Pending), "");
+        assert_eq!(apply_live(&shown, &fresh, &pending_only, false), None);
+        let searching = ListParams::new(StatusFilter::Active, "printer");
+        assert_eq!(apply_live(&shown, &fresh, &searching, false), None);
+        let all = ListParams::new(StatusFilter::All, "");
+        assert!(apply_live(&[], &at(7, 7, TicketStatus::Closed), &all, false).is_some());
+        assert!(StatusFilter::Active.admits(TicketStatus::Blocked));
+        assert!(!StatusFilter::Active.admits(TicketStatus::Closed));
     }
 
     #[test]

@@ -148,6 +148,95 @@ impl Browser {
         }
     }
 
+    /// Runs `script` in the page (`arguments[i]` are `args`) and returns its result.
+    pub async fn execute(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// HTML5 drag-and-drop of the element `from` onto `to`. WebDriver's pointer actions do
+    /// not start a native drag in Chrome, so this dispatches the events a real drag fires
+    /// (dragstart, dragenter, dragover, drop, dragend) with one shared DataTransfer.
+    pub async fn drag_and_drop(&self, from: &str, to: &str) {
+        self.find(from).await;
+        self.find(to).await;
+        let outcome = self
+            .execute(
+                r#"const [from, to] = arguments;
+                const src = document.querySelector(from);
+                const dst = document.querySelector(to);
+                if (!src || !dst) return "missing";
+                const dataTransfer = new DataTransfer();
+                const fire = (el, type) => el.dispatchEvent(new DragEvent(type,
+                    { bubbles: true, cancelable: true, composed: true, dataTransfer }));
+                fire(src, "dragstart");
+                fire(dst, "dragenter");
+                fire(dst, "dragover");
+                const accepted = !fire(dst, "drop");
+                fire(src, "dragend");
+                return accepted ? "dropped" : "refused";"#,
+                vec![json!(from), json!(to)],
+            )
+            .await;
+        assert_eq!(outcome, json!("dropped"), "drag {from} -> {to}");
+    }
+
+    /// Waits until the first element matching `css` reads `expected` (panics with a
+    /// screenshot after `secs`).
+    pub async fn wait_for_text_in(&self, css: &str, expected: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let now = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if now.trim() == expected {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.screenshot("failure").await;
+                panic!("{css} never read {expected:?}; it reads {now:?}");
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Waits until an element matching `css` exists (`true`) or none does (`false`).
+    pub async fn wait_for_presence(&self, css: &str, present: bool, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let found = !self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .unwrap_or_default()
+                .is_empty();
+            if found == present {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.screenshot("failure").await;
+                panic!(
+                    "{css} {} after {secs} s; the page shows:\n{}",
+                    if present {
+                        "never appeared"
+                    } else {
+                        "is still there"
+                    },
+                    self.text().await
+                );
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Resizes the window (e.g. 375 wide for a phone).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+    }
+
     pub async fn screenshot(&self, name: &str) {
         let dir = workspace().join("artifacts/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
