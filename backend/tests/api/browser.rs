@@ -327,3 +327,105 @@ async fn admin_pages_manage_users_categories_and_watch_the_system() {
     b.close().await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn alerts_typing_read_ticks_and_recovery_after_a_server_restart() {
+    let dir = static_dir();
+    let app = TestApp::start_with(move |c| c.static_dir = Some(dir)).await;
+    let customer = app.user("customer", "Cora Customer").await;
+    let tech = app.user("technician", "Tara Tech").await;
+
+    let tb = Browser::open(&app.base).await;
+    tb.sign_in(&tech.email, PASSWORD).await;
+    tb.wait_for_text("Live", 15).await;
+
+    // The customer opens a ticket; the technician is alerted without a reload.
+    let cb = Browser::open(&app.base).await;
+    cb.sign_in(&customer.email, PASSWORD).await;
+    cb.goto("/tickets/new").await;
+    cb.fill("#ticket-title", "Projector shows no signal").await;
+    cb.fill("#ticket-description", "Meeting room 4, HDMI.")
+        .await;
+    cb.click("form button[type=submit]").await;
+    cb.wait_for_text("Meeting room 4, HDMI.", 10).await;
+    let path = cb.client.current_url().await.unwrap().path().to_owned();
+    let id: i64 = path.trim_start_matches("/tickets/").parse().unwrap();
+    tb.wait_for_text("Projector shows no signal", 10).await;
+    assert!(
+        tb.text().await.contains("New ticket"),
+        "a toast announces it"
+    );
+
+    // The technician takes it and both are in the conversation.
+    app.post(
+        format!("/api/tickets/{id}/assign"),
+        &tech.token,
+        json!({"assignee_id": tech.id}),
+    )
+    .await
+    .ok();
+    tb.goto(&path).await;
+    tb.wait_for_text("Meeting room 4, HDMI.", 10).await;
+    cb.wait_for_text("Live", 10).await;
+
+    // Typing shows up on the other side and goes away when the message is sent.
+    cb.find("#composer-body")
+        .await
+        .send_keys("Any idea what")
+        .await
+        .unwrap();
+    tb.wait_for_text("Cora Customer is typing", 10).await;
+    cb.find("#composer-body")
+        .await
+        .send_keys(" it could be?")
+        .await
+        .unwrap();
+    cb.click("form button[type=submit]").await;
+    tb.wait_for_text("Any idea what it could be?", 10).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tb.text().await.contains("is typing") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the typing indicator never went away"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // The technician has it on screen: the customer's tick turns to read.
+    cb.find("span.tick-read").await;
+
+    // An internal note stays with staff.
+    app.message(&tech, id, "CANARY: check the HDMI switch", true)
+        .await
+        .ok();
+    tb.wait_for_text("CANARY: check the HDMI switch", 10).await;
+
+    // The server goes away and comes back on the same address: the app says so,
+    // recovers, and the conversation has every message exactly once.
+    let app = app
+        .restart_same_port(std::time::Duration::from_secs(2))
+        .await;
+    cb.wait_for_text("Reconnecting", 15).await;
+    cb.screenshot("reconnecting").await;
+    app.message(&tech, id, "Try the other HDMI port.", false)
+        .await
+        .ok();
+    cb.wait_for_text("Try the other HDMI port.", 30).await;
+    cb.wait_for_text("Live", 10).await;
+    let text = cb.text().await;
+    assert_eq!(
+        text.matches("Any idea what it could be?").count(),
+        1,
+        "no duplicates: {text}"
+    );
+    assert_eq!(
+        text.matches("Try the other HDMI port.").count(),
+        1,
+        "no duplicates: {text}"
+    );
+    assert!(!text.contains("CANARY"), "the customer never sees the note");
+    cb.screenshot("customer-after-reconnect").await;
+    tb.screenshot("technician-live-chat").await;
+    cb.close().await;
+    tb.close().await;
+    app.stop().await;
+}

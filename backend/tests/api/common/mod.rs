@@ -211,6 +211,17 @@ impl TestApp {
         TestApp::serve(self._db, config, listener).await
     }
 
+    /// Like `restart`, on the same port: what a browser sees when its server goes away
+    /// and comes back.
+    pub async fn restart_same_port(self, down_for: std::time::Duration) -> TestApp {
+        let config = (*self.state.config).clone();
+        let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        self.server.stop(false).await;
+        actix_web::rt::time::sleep(down_for).await;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        TestApp::serve(self._db, config, listener).await
+    }
+
     /// A server on an existing database (not owned, not dropped) and upload directory.
     pub async fn on_database(url: &str, upload_dir: std::path::PathBuf) -> TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
