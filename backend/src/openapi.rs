@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
         crate::auth::routes::refresh,
         crate::auth::routes::logout,
         crate::auth::routes::me,
+        crate::auth::routes::update_me,
         crate::auth::routes::change_password,
         crate::auth::routes::totp_setup,
         crate::auth::routes::totp_enable,

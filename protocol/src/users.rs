@@ -106,3 +106,14 @@ pub struct UserListQuery {
 pub struct UserList {
     pub items: Vec<UserView>,
 }
+
+/// `PATCH /api/me`: what users change about themselves.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateMeRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Stop (true) or resume (false) notification emails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_opt_out: Option<bool>,
+}

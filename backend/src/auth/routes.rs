@@ -22,7 +22,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").route(web::post().to(login)));
     cfg.service(web::resource("/auth/refresh").route(web::post().to(refresh)));
     cfg.service(web::resource("/auth/logout").route(web::post().to(logout)));
-    cfg.service(web::resource("/me").route(web::get().to(me)));
+    cfg.service(
+        web::resource("/me")
+            .route(web::get().to(me))
+            .route(web::patch().to(update_me)),
+    );
     cfg.service(web::resource("/me/password").route(web::put().to(change_password)));
     cfg.service(web::resource("/me/totp/setup").route(web::post().to(totp_setup)));
     cfg.service(web::resource("/me/totp/enable").route(web::post().to(totp_enable)));
@@ -341,4 +345,40 @@ pub async fn totp_disable(
 ) -> AppResult<HttpResponse> {
     set_totp(&state, &actor, body.0.code, false).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Name and email preferences of the caller.
+#[utoipa::path(patch, path = "/api/me", tag = "auth", security(("bearer" = [])),
+    request_body = relay_protocol::users::UpdateMeRequest,
+    responses((status = 200, body = UserView), (status = 422, body = ErrorEnvelope)))]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Body<relay_protocol::users::UpdateMeRequest>,
+) -> AppResult<web::Json<UserView>> {
+    use crate::db::schema::users as u;
+    use diesel::prelude::*;
+    let req = body.0;
+    let name = req
+        .name
+        .as_deref()
+        .map(normalize_name)
+        .transpose()
+        .map_err(|p| AppError::invalid("name", p))?;
+    let user = state
+        .db(move |conn| {
+            if let Some(n) = name {
+                diesel::update(u::table.find(actor.id))
+                    .set(u::name.eq(n))
+                    .execute(conn)?;
+            }
+            if let Some(o) = req.email_opt_out {
+                diesel::update(u::table.find(actor.id))
+                    .set(u::email_opt_out.eq(o))
+                    .execute(conn)?;
+            }
+            users::find(conn, actor.id)
+        })
+        .await?;
+    Ok(web::Json(user.view()))
 }

@@ -29,6 +29,23 @@ async fn trackable(state: &AppState, actor: &Actor, reference: String) -> AppRes
     Ok(t.id)
 }
 
+/// Runs a timer operation for the caller on a trackable ticket.
+async fn timer(
+    state: &AppState,
+    actor: Actor,
+    reference: String,
+    op: fn(&mut diesel::PgConnection, &crate::users::model::User, i64) -> AppResult<TimeEntry>,
+) -> AppResult<web::Json<TimeEntry>> {
+    let id = trackable(state, &actor, reference).await?;
+    let entry = state
+        .db(move |conn| {
+            let me = crate::users::queries::find(conn, actor.id)?;
+            op(conn, &me, id)
+        })
+        .await?;
+    Ok(web::Json(entry))
+}
+
 #[utoipa::path(post, path = "/api/tickets/{id}/timer/start", tag = "time", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, body = TimeEntry), (status = 403, body = ErrorEnvelope)))]
 pub async fn start(
@@ -36,15 +53,7 @@ pub async fn start(
     actor: Actor,
     path: web::Path<String>,
 ) -> AppResult<web::Json<TimeEntry>> {
-    let id = trackable(&state, &actor, path.into_inner()).await?;
-    Ok(web::Json(
-        state
-            .db(move |conn| {
-                let me = crate::users::queries::find(conn, actor.id)?;
-                queries::start(conn, &me, id)
-            })
-            .await?,
-    ))
+    timer(&state, actor, path.into_inner(), queries::start).await
 }
 
 #[utoipa::path(post, path = "/api/tickets/{id}/timer/stop", tag = "time", security(("bearer" = [])),
@@ -54,15 +63,7 @@ pub async fn stop(
     actor: Actor,
     path: web::Path<String>,
 ) -> AppResult<web::Json<TimeEntry>> {
-    let id = trackable(&state, &actor, path.into_inner()).await?;
-    Ok(web::Json(
-        state
-            .db(move |conn| {
-                let me = crate::users::queries::find(conn, actor.id)?;
-                queries::stop(conn, &me, id)
-            })
-            .await?,
-    ))
+    timer(&state, actor, path.into_inner(), queries::stop).await
 }
 
 #[utoipa::path(get, path = "/api/tickets/{id}/time-entries", tag = "time", security(("bearer" = [])),

@@ -152,13 +152,15 @@ async fn every_template_is_sent_once_and_failures_are_retried() {
     )
     .await
     .ok();
-    // Opted-out users get nothing.
-    diesel::sql_query(format!(
-        "UPDATE users SET email_opt_out = true WHERE id = {}",
-        cast.other_customer.id
-    ))
-    .execute(&mut app.conn())
-    .unwrap();
+    // Opted-out users get nothing (they opt out themselves).
+    let opt = app
+        .patch(
+            "/api/me",
+            &cast.other_customer.token,
+            json!({"email_opt_out": true}),
+        )
+        .await;
+    assert_eq!(opt.status, 200, "{}", opt.body);
     app.ticket(&cast.other_customer, "quiet please").await;
 
     let sender = Sender::new(&app.state.config).unwrap();
