@@ -63,13 +63,14 @@ fn error_frame(code: &str, message: impl Into<String>, reference: Option<&str>) 
     })
 }
 
+/// Sends a close frame, but never waits long for a client that does not read: dropping
+/// the session ends the connection anyway.
 async fn close_with(session: Session, code: u16, reason: &str) {
-    let _ = session
-        .close(Some(CloseReason {
-            code: CloseCode::Other(code),
-            description: Some(reason.to_owned()),
-        }))
-        .await;
+    let closing = session.close(Some(CloseReason {
+        code: CloseCode::Other(code),
+        description: Some(reason.to_owned()),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(2), closing).await;
 }
 
 /// Verifies a token: (actor, token version, expiry).
@@ -227,7 +228,7 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
     match close {
         Some((code, reason)) => close_with(client.session, code, &reason).await,
         None => {
-            let _ = client.session.close(None).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), client.session.close(None)).await;
         }
     }
 }

@@ -88,3 +88,71 @@ async fn redis_down_loses_nothing_and_clients_resync() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// A client that stops reading is cut off, and nobody else waits for it.
+#[actix_web::test]
+async fn a_client_that_stops_reading_is_cut_off_without_slowing_others() {
+    let app = TestApp::start_with(|c| c.ws_queue = 16).await;
+    let c = app.user("customer", "Reader").await;
+    let tech = app.user("technician", "Writer").await;
+    let id = app.ticket(&c, "firehose").await["id"].as_i64().unwrap();
+    let (mut slow, _) = Ws::connect(&app.ws_url(), &tech.token).await;
+    slow.join(id, 0).await;
+    let (mut fast, _) = Ws::connect(&app.ws_url(), &c.token).await;
+    fast.join(id, 0).await;
+
+    // ~30 MB of messages: far more than the kernel buffers of a socket nobody reads.
+    let total = 1500;
+    let body = "x".repeat(19_990);
+    let posting = async {
+        for i in 0..total {
+            let r = app
+                .message(&tech, id, &format!("{i:05} {body}"), false)
+                .await;
+            assert_eq!(r.status, 201);
+        }
+    };
+    let reading = async {
+        while fast.message_seqs(id).len() < total {
+            match fast.next(Duration::from_secs(30)).await {
+                Some(crate::common::ws::Event::Frame(_)) => {}
+                other => panic!(
+                    "the reading client stalled: {other:?} after {}",
+                    fast.message_seqs(id).len()
+                ),
+            }
+        }
+    };
+    let started = Instant::now();
+    futures_util::join!(posting, reading);
+    assert_eq!(
+        fast.message_seqs(id),
+        (1..=total as i64).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "reading client got {total} messages in {:?} while another socket stopped reading",
+        started.elapsed()
+    );
+
+    // It keeps not reading for longer than the server waits on a blocked write (10 s)...
+    actix_web::rt::time::sleep(Duration::from_secs(14)).await;
+    // ...so when it reads again it finds the connection closed by the server.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut resynced = false;
+    loop {
+        match slow.next(Duration::from_secs(5)).await {
+            Some(crate::common::ws::Event::Closed(_)) => break,
+            Some(crate::common::ws::Event::Frame(f)) => resynced |= f["type"] == "resync",
+            None => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stalled socket was never cut off (resync seen: {resynced})"
+        );
+    }
+    assert!(
+        slow.message_seqs(id).len() < total,
+        "it cannot have received everything"
+    );
+    app.stop().await;
+}
