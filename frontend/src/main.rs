@@ -9,6 +9,7 @@ mod format;
 mod pages;
 mod state;
 mod storage;
+mod workspace;
 mod ws;
 
 fn main() {

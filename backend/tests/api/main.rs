@@ -10,6 +10,7 @@ mod attachments;
 mod auth;
 mod backup;
 mod browser;
+mod browser_ticket;
 mod categories;
 mod cluster;
 mod concurrency;

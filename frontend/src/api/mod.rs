@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod ticket_edits;
 pub mod tickets;
 pub mod users;
+pub mod workspace;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -145,6 +146,7 @@ fn default_message(code: ErrorCode) -> &'static str {
         ErrorCode::NotFound => "Not found.",
         ErrorCode::RateLimited => "Too many requests. Wait a moment and try again.",
         ErrorCode::PayloadTooLarge => "That is too large to upload.",
+        ErrorCode::UnsupportedMediaType => "That file type is not allowed.",
         ErrorCode::Unavailable => "Relay Desk is temporarily unavailable. Try again shortly.",
         ErrorCode::BadRequest | ErrorCode::ValidationFailed => "Check the form and try again.",
         _ => "Something went wrong. Try again.",
@@ -313,6 +315,85 @@ pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
     body: &B,
 ) -> Result<T, ApiError> {
     request(Method::POST, path, Some(body), Auth::Session).await
+}
+
+/// A request whose body is not JSON (multipart uploads) or whose answer is not JSON
+/// (attachment bytes): the same token and refresh-once rules as `request`, but the raw
+/// answer comes back as status and bytes.
+pub(crate) async fn request_raw(
+    method: Method,
+    path: &str,
+    body: Option<wasm_bindgen::JsValue>,
+) -> Result<RawAnswer, ApiError> {
+    let mut token = match usable_access_token().await {
+        Some(t) => t,
+        None => {
+            end_session();
+            return Err(ApiError::signed_out());
+        }
+    };
+    let mut retried = false;
+    loop {
+        let answer = send_raw(method.clone(), path, body.clone(), &token).await?;
+        let status = answer.status;
+        match after_response(status, Some(&token), retried, storage::load().as_ref()) {
+            Next::Done => return Ok(answer),
+            Next::RetryWithStored => match storage::load() {
+                Some(s) => token = s.access_token,
+                None => return Err(ApiError::signed_out()),
+            },
+            Next::RefreshAndRetry => match refresh().await {
+                Ok(fresh) => token = fresh.access_token,
+                Err(e) if refresh_rejected(&e) => return Err(answer.error()),
+                Err(e) => return Err(e),
+            },
+            Next::SignOut => {
+                end_session();
+                return Err(answer.error());
+            }
+        }
+        retried = true;
+    }
+}
+
+/// What `request_raw` hands back.
+pub(crate) struct RawAnswer {
+    pub status: u16,
+    pub bytes: Vec<u8>,
+}
+
+impl RawAnswer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    pub fn error(&self) -> ApiError {
+        ApiError::from_response(self.status, &self.text())
+    }
+
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        decode_answer(self.status, &self.text())
+    }
+}
+
+async fn send_raw(
+    method: Method,
+    path: &str,
+    body: Option<wasm_bindgen::JsValue>,
+    token: &str,
+) -> Result<RawAnswer, ApiError> {
+    let req = RequestBuilder::new(path)
+        .method(method)
+        .header("Authorization", &format!("Bearer {token}"));
+    // No Content-Type for FormData: the browser writes it with the multipart boundary.
+    let resp = match body {
+        Some(b) => req.body(b).map_err(ApiError::network)?.send().await,
+        None => req.send().await,
+    }
+    .map_err(ApiError::network)?;
+    let status = resp.status();
+    let bytes = resp.binary().await.map_err(ApiError::network)?;
+    Ok(RawAnswer { status, bytes })
 }
 
 /// The stored access token, refreshed first when it is about to expire. `None` when

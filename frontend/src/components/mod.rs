@@ -11,3 +11,4 @@ pub mod notice;
 pub mod notification_bell;
 pub mod stat;
 pub mod top_bar;
+pub mod workspace;

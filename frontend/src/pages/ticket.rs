@@ -21,6 +21,7 @@ use crate::api::{self, ApiError};
 use crate::app::Route;
 use crate::components::badges::{Avatar, PriorityBadge, StatusBadge};
 use crate::components::notice::{EmptyState, ErrorNotice, Loading};
+use crate::components::workspace::{Attachments, Controls, History, Links, Rating, Timer};
 use crate::conversation::{reply_problem, Room, RoomAction, Tick};
 use crate::format::{initials, local_timestamp, relative_time, role_label};
 use crate::state::use_session;
@@ -273,6 +274,15 @@ pub fn ticket_page(props: &TicketPageProps) -> Html {
         let service = ws.service.clone();
         Callback::from(move |id: Uuid| service.discard_send(id))
     };
+    let on_ticket_change = {
+        let ticket = ticket.clone();
+        let id = props.id;
+        Callback::from(move |t: TicketView| {
+            if t.id == id {
+                ticket.set(Some(t));
+            }
+        })
+    };
 
     html! {
         <section class="page ticket-page">
@@ -324,6 +334,7 @@ pub fn ticket_page(props: &TicketPageProps) -> Html {
                             { line }
                         }
                     </p>
+                    <Rating ticket={t.clone()} />
                     if t.status == TicketStatus::Closed {
                         <p class="notice">{ "This ticket is closed. Open a new ticket if you need more help." }</p>
                     } else {
@@ -331,8 +342,19 @@ pub fn ticket_page(props: &TicketPageProps) -> Html {
                     }
                     <div ref={end_ref} class="scroll-end"></div>
                 </div>
-                <aside class="card ticket-details" aria-label="Ticket details">
-                    { details(&t, staff, now) }
+                <aside class="ticket-side" aria-label="Ticket details">
+                    <Controls ticket={t.clone()} on_change={on_ticket_change} />
+                    <section class="card panel ticket-details">
+                        { details(&t, staff, now) }
+                    </section>
+                    if staff {
+                        <Timer ticket_id={t.id} />
+                    }
+                    <Attachments ticket_id={t.id} can_upload={t.status != TicketStatus::Closed} />
+                    if staff {
+                        <Links ticket_id={t.id} />
+                    }
+                    <History ticket={t.clone()} />
                 </aside>
             </div>
         </section>
