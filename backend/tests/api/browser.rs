@@ -19,12 +19,34 @@ async fn customer_and_technician_talk_through_the_spa() {
     cb.fill("#ticket-title", "Printer on fire").await;
     cb.fill("#ticket-description", "Smoke is coming out of the tray.")
         .await;
+    // A file goes with the new ticket.
+    let file = std::env::temp_dir().join(format!("tray-{}.txt", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, "error 0x42 on the display\n").unwrap();
+    cb.find("#ticket-files")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
     cb.click("form button[type=submit]").await;
     cb.wait_for_text("Printer on fire", 10).await;
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    cb.wait_for_text(&name, 10).await;
     let ticket_path = cb.client.current_url().await.unwrap().path().to_owned();
     assert!(
         ticket_path.starts_with("/tickets/"),
         "after creating: {ticket_path}"
+    );
+    let created: i64 = ticket_path.trim_start_matches("/tickets/").parse().unwrap();
+    let files = app
+        .get(
+            format!("/api/tickets/{created}/attachments"),
+            &customer.token,
+        )
+        .await;
+    assert_eq!(files.ok()["items"][0]["filename"], name.as_str());
+    assert_eq!(
+        files.body["items"][0]["content_type"],
+        "text/plain; charset=utf-8"
     );
 
     let tb = Browser::open(&app.base).await;

@@ -1,5 +1,4 @@
-//! Open a ticket: title, description, category; staff also set the priority.
-//! (Attachments and "on behalf of a customer" arrive with issue #4.)
+//! Open a ticket: title, description, category, files; staff also set the priority.
 
 use relay_protocol::categories::CategoryTree;
 use relay_protocol::tickets::{CreateTicketRequest, Priority};
@@ -49,6 +48,8 @@ pub fn new_ticket_page() -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<ApiError>);
     let local_error = use_state(|| None::<(&'static str, &'static str)>);
+    let files_ref = use_node_ref();
+    let picked = use_state(Vec::<String>::new);
 
     {
         let categories = categories.clone();
@@ -71,6 +72,7 @@ pub fn new_ticket_page() -> Html {
             priority.clone(),
         );
         let (busy, error, local_error) = (busy.clone(), error.clone(), local_error.clone());
+        let files_ref = files_ref.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *busy {
@@ -88,9 +90,19 @@ pub fn new_ticket_page() -> Html {
             error.set(None);
             busy.set(true);
             let (busy, error, navigator) = (busy.clone(), error.clone(), navigator.clone());
+            let files: Vec<web_sys::File> = files_ref
+                .cast::<web_sys::HtmlInputElement>()
+                .and_then(|i| i.files())
+                .map(|f| (0..f.length()).filter_map(|i| f.get(i)).collect())
+                .unwrap_or_default();
             spawn_local(async move {
                 match api::tickets::create(&body).await {
                     Ok(ticket) => {
+                        // The ticket exists now; files follow. A refused file is shown on
+                        // the ticket's Files panel rather than blocking the ticket.
+                        for file in &files {
+                            let _ = api::workspace::upload(ticket.id, file).await;
+                        }
                         if let Some(nav) = navigator {
                             nav.push(&Route::Ticket { id: ticket.id });
                         }
@@ -185,6 +197,28 @@ pub fn new_ticket_page() -> Html {
                             </select>
                         </div>
                     }
+                </div>
+                <div class="field">
+                    <label for="ticket-files">{ "Attachments" }</label>
+                    <input id="ticket-files" ref={files_ref.clone()} type="file" multiple=true
+                        onchange={{
+                            let picked = picked.clone();
+                            Callback::from(move |e: Event| {
+                                let names = e
+                                    .target_dyn_into::<web_sys::HtmlInputElement>()
+                                    .and_then(|i| i.files())
+                                    .map(|f| (0..f.length()).filter_map(|i| f.get(i)).map(|f| f.name()).collect())
+                                    .unwrap_or_default();
+                                picked.set(names);
+                            })
+                        }} />
+                    <p class="field-hint">
+                        { if picked.is_empty() {
+                            "Screenshots, PDFs or documents, up to 10 MB each.".to_owned()
+                        } else {
+                            format!("{} file(s): {}", picked.len(), picked.join(", "))
+                        } }
+                    </p>
                 </div>
                 <div class="form-actions">
                     <Link<Route> to={Route::Tickets} classes="btn btn-ghost">{ "Cancel" }</Link<Route>>
