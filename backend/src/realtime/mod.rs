@@ -146,6 +146,17 @@ impl Realtime {
         }
     }
 
+    /// An `assigned` alert for the new assignee.
+    pub async fn assigned(&self, user_id: i64, staff_view: &TicketView) {
+        self.publish(
+            Channel::User(user_id),
+            &BusEvent::Assigned {
+                ticket: staff_view.clone(),
+            },
+        )
+        .await;
+    }
+
     /// A persisted notification, pushed to the user's sockets.
     pub async fn notify(&self, user_id: i64, notification: relay_protocol::ws::NotificationView) {
         self.publish(

@@ -148,13 +148,37 @@ pub async fn create(
         .limit(crate::ratelimit::TICKETS_PER_USER, actor.id.to_string())
         .await?;
     let req = body.0;
-    let (view, staff) = state
+    let online = online_technicians(&state).await;
+    let (view, staff, auto) = state
         .db(move |conn| {
-            let t = queries::create(conn, &actor, &req)?;
-            Ok((
-                queries::view(conn, actor.role, &t)?,
-                queries::view(conn, Role::Technician, &t)?,
-            ))
+            conn.transaction(|conn| {
+                let mut t = queries::create(conn, &actor, &req)?;
+                let settings = crate::admin::queries::settings(conn)?;
+                let mut auto = None;
+                if settings.auto_assign.enabled {
+                    let cap = settings.auto_assign.max_open_per_agent;
+                    if let Some(agent) = super::autoassign::pick(conn, &online, cap)? {
+                        let before = t.clone();
+                        t = super::autoassign::assign(conn, t, agent)?;
+                        let system = Actor {
+                            id: 0,
+                            role: Role::Admin,
+                            name: "Auto-assignment".into(),
+                            email: String::new(),
+                        };
+                        let notes = crate::notifications::queries::for_ticket_change(
+                            conn, &system, &before, &t,
+                        )?;
+                        crate::outbox::ticket_changed(conn, &system, &before, &t, false)?;
+                        auto = Some((agent, notes));
+                    }
+                }
+                Ok((
+                    queries::view(conn, actor.role, &t)?,
+                    queries::view(conn, Role::Technician, &t)?,
+                    auto,
+                ))
+            })
         })
         .await?;
     state
@@ -162,7 +186,33 @@ pub async fn create(
         .tickets_created
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.realtime.ticket_created(&staff).await;
+    if let Some((agent, notes)) = auto {
+        state.realtime.assigned(agent, &staff).await;
+        for (user, note) in notes {
+            state.realtime.notify(user, note).await;
+        }
+    }
     Ok(HttpResponse::Created().json(view))
+}
+
+/// Technicians with a socket open on any instance (the shared online set).
+async fn online_technicians(state: &AppState) -> Vec<i64> {
+    let now = crate::realtime::presence::now_ms();
+    let members = state
+        .realtime
+        .presence
+        .members("rd:p:online".into(), now)
+        .await
+        .unwrap_or_default();
+    let mut ids: Vec<i64> = members
+        .iter()
+        .filter_map(|m| crate::realtime::presence::parse_member(m))
+        .filter(|(_, u)| u.role == Role::Technician)
+        .map(|(_, u)| u.id.0)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 #[utoipa::path(get, path = "/api/tickets/{id}", tag = "tickets", security(("bearer" = [])),

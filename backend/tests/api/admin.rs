@@ -157,3 +157,70 @@ async fn admin_actions_are_audited_without_secrets() {
         .expect_error(403, "forbidden");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn auto_assignment_balances_online_technicians_within_the_cap() {
+    use crate::common::ws::Ws;
+    let app = TestApp::start().await;
+    let cast = Cast::new(&app).await;
+    let offline = app.user("technician", "Otto Offline").await;
+    let created = |title: &'static str| {
+        let app = &app;
+        let token = cast.customer.token.clone();
+        async move {
+            app.post("/api/tickets", &token, json!({"title": title}))
+                .await
+                .body
+        }
+    };
+    // Off by default.
+    assert!(created("before").await["assignee"].is_null());
+
+    app.patch(
+        "/api/settings",
+        &cast.admin.token,
+        json!({"auto_assign": {"enabled": true, "max_open_per_agent": 1}}),
+    )
+    .await
+    .ok();
+    let (mut tara, _) = Ws::connect(&app.ws_url(), &cast.tech.token).await;
+    let (_theo, _) = Ws::connect(&app.ws_url(), &cast.other_tech.token).await;
+    let first = created("first").await;
+    let second = created("second").await;
+    let third = created("third").await;
+    let a = first["assignee"]["id"].as_i64().unwrap();
+    let b = second["assignee"]["id"].as_i64().unwrap();
+    assert_eq!(first["status"], "in_progress");
+    let mut got = vec![a, b];
+    got.sort();
+    let mut want = vec![cast.tech.id, cast.other_tech.id];
+    want.sort();
+    assert_eq!(got, want, "one each: fewest open tickets first");
+    assert!(
+        third["assignee"].is_null(),
+        "both are at the cap of 1; the offline one is never picked"
+    );
+    assert_ne!(a, offline.id);
+    // The pick is announced like any assignment.
+    let first_id = first["id"].clone();
+    let second_id = second["id"].clone();
+    let mine = if a == cast.tech.id {
+        first_id
+    } else {
+        second_id
+    };
+    let alert = tara.expect(|f| f["type"] == "assigned", 5).await;
+    assert_eq!(alert["ticket"]["id"], mine);
+    let h = app
+        .get(
+            format!("/api/tickets/{}/history", first["id"]),
+            &cast.supervisor.token,
+        )
+        .await;
+    assert!(h.ok()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["field"] == "assignee_id" && e["actor"].is_null()));
+    app.stop().await;
+}
