@@ -451,3 +451,57 @@ async fn alerts_typing_read_ticks_and_recovery_after_a_server_restart() {
     tb.close().await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn queue_filters_live_in_the_url() {
+    let dir = static_dir();
+    let app = TestApp::start_with(move |c| c.static_dir = Some(dir)).await;
+    let customer = app.user("customer", "Cora Customer").await;
+    let tech = app.user("technician", "Tara Tech").await;
+    for (title, priority) in [("Printer is smoking", "urgent"), ("Mouse squeaks", "low")] {
+        app.post(
+            "/api/tickets",
+            &customer.token,
+            json!({"title": title, "priority": priority}),
+        )
+        .await
+        .ok();
+    }
+    let tb = Browser::open(&app.base).await;
+    tb.sign_in(&tech.email, PASSWORD).await;
+    tb.goto("/tickets").await;
+    tb.wait_for_text("Mouse squeaks", 10).await;
+    tb.find("#ticket-priority-filter")
+        .await
+        .select_by_value("urgent")
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tb.text().await.contains("Mouse squeaks") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the priority filter did not apply"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    assert!(tb.text().await.contains("Printer is smoking"));
+    tb.find("#ticket-who")
+        .await
+        .select_by_value("unassigned")
+        .await
+        .unwrap();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    let url = tb.client.current_url().await.unwrap();
+    let query = url.query().unwrap_or("").to_owned();
+    assert!(
+        query.contains("priority=urgent") && query.contains("who=unassigned"),
+        "{query}"
+    );
+    // A reload (or a shared link) shows the same view.
+    tb.client.goto(url.as_str()).await.unwrap();
+    tb.wait_for_text("Printer is smoking", 10).await;
+    assert!(!tb.text().await.contains("Mouse squeaks"));
+    tb.screenshot("queue-filters").await;
+    tb.close().await;
+    app.stop().await;
+}

@@ -1,4 +1,4 @@
-//! Open a ticket: title, description, category, files; staff also set the priority.
+//! Open a ticket: title, description, category, priority and files.
 
 use relay_protocol::categories::CategoryTree;
 use relay_protocol::tickets::{CreateTicketRequest, Priority};
@@ -13,7 +13,6 @@ use crate::app::Route;
 use crate::components::form::{select_value, TextAreaField, TextField};
 use crate::components::notice::ErrorNotice;
 use crate::format::priority_label;
-use crate::state::use_session;
 
 /// What the form sends, trimmed; `Err` names the first missing field.
 pub fn build_request(
@@ -38,7 +37,6 @@ pub fn build_request(
 
 #[function_component(NewTicketPage)]
 pub fn new_ticket_page() -> Html {
-    let session = use_session();
     let navigator = use_navigator();
     let title = use_state(String::new);
     let description = use_state(String::new);
@@ -63,7 +61,6 @@ pub fn new_ticket_page() -> Html {
         });
     }
 
-    let staff = session.is_staff();
     let onsubmit = {
         let (title, description, category, priority) = (
             title.clone(),
@@ -78,14 +75,13 @@ pub fn new_ticket_page() -> Html {
             if *busy {
                 return;
             }
-            let body =
-                match build_request(&title, &description, *category, staff.then_some(*priority)) {
-                    Ok(body) => body,
-                    Err(problem) => {
-                        local_error.set(Some(problem));
-                        return;
-                    }
-                };
+            let body = match build_request(&title, &description, *category, Some(*priority)) {
+                Ok(body) => body,
+                Err(problem) => {
+                    local_error.set(Some(problem));
+                    return;
+                }
+            };
             local_error.set(None);
             error.set(None);
             busy.set(true);
@@ -185,18 +181,16 @@ pub fn new_ticket_page() -> Html {
                             <p class="field-error">{ msg }</p>
                         }
                     </div>
-                    if staff {
-                        <div class="field">
-                            <label for="ticket-priority">{ "Priority" }</label>
-                            <select id="ticket-priority" onchange={on_priority}>
-                                { for Priority::ALL.iter().map(|p| html! {
-                                    <option value={p.as_str()} selected={*priority == *p}>
-                                        { priority_label(*p) }
-                                    </option>
-                                }) }
-                            </select>
-                        </div>
-                    }
+                    <div class="field">
+                        <label for="ticket-priority">{ "Priority" }</label>
+                        <select id="ticket-priority" onchange={on_priority}>
+                            { for Priority::ALL.iter().map(|p| html! {
+                                <option value={p.as_str()} selected={*priority == *p}>
+                                    { priority_label(*p) }
+                                </option>
+                            }) }
+                        </select>
+                    </div>
                 </div>
                 <div class="field">
                     <label for="ticket-files">{ "Attachments" }</label>

@@ -100,7 +100,29 @@ pub struct ListParams {
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// One priority key (`urgent`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// `me` or `unassigned`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<i64>,
+    /// An API sort key (`-created_at` is the default and left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// The signed-in user, for `who=me` (not part of the URL).
+    #[serde(skip)]
+    pub me: Option<i64>,
 }
+
+/// The sorts offered, as (API key, label); the first is the default.
+pub const SORTS: [(&str, &str); 4] = [
+    ("-created_at", "Newest first"),
+    ("created_at", "Oldest first"),
+    ("-updated_at", "Recently updated"),
+    ("-priority", "Highest priority"),
+];
 
 impl ListParams {
     pub fn new(filter: StatusFilter, search: &str) -> ListParams {
@@ -108,7 +130,23 @@ impl ListParams {
         ListParams {
             status: (filter != StatusFilter::Active).then(|| filter.key().to_owned()),
             q: (!search.is_empty()).then(|| search.to_owned()),
+            ..Default::default()
         }
+    }
+
+    /// The same view with another status filter and search, other filters kept.
+    pub fn with(&self, filter: StatusFilter, search: &str) -> ListParams {
+        let base = ListParams::new(filter, search);
+        ListParams {
+            status: base.status,
+            q: base.q,
+            ..self.clone()
+        }
+    }
+
+    /// Filters beyond status and search (live inserts are left to the server then).
+    pub fn narrowed(&self) -> bool {
+        self.priority.is_some() || self.who.is_some() || self.category.is_some()
     }
 
     pub fn filter(&self) -> StatusFilter {
@@ -124,6 +162,15 @@ impl ListParams {
         TicketListQuery {
             q: (!search.is_empty()).then(|| search.to_owned()),
             status: self.filter().api_status(),
+            priority: self.priority.clone(),
+            assignee_id: if self.who.as_deref() == Some("me") {
+                self.me
+            } else {
+                None
+            },
+            unassigned: (self.who.as_deref() == Some("unassigned")).then_some(true),
+            category_id: self.category,
+            sort: self.sort.clone().filter(|s| s != SORTS[0].0),
             cursor,
             limit: Some(PAGE_SIZE),
             ..Default::default()
@@ -162,7 +209,12 @@ pub fn apply_live(
         next[i] = ticket.clone();
         return Some(next);
     }
-    if !params.search().is_empty() || !params.filter().admits(ticket.status) {
+    let sorted_otherwise = params.sort.as_deref().is_some_and(|s| s != SORTS[0].0);
+    if !params.search().is_empty()
+        || !params.filter().admits(ticket.status)
+        || params.narrowed()
+        || sorted_otherwise
+    {
         return None;
     }
     let newer = |t: &TicketView| (t.created_at, t.id.0) > (ticket.created_at, ticket.id.0);
@@ -180,9 +232,10 @@ pub fn ticket_list_page() -> Html {
     let session = use_session();
     let navigator = use_navigator();
     let location = use_location();
-    let params: ListParams = location
+    let mut params: ListParams = location
         .and_then(|l| l.query::<ListParams>().ok())
         .unwrap_or_default();
+    params.me = session.user.as_ref().map(|u| u.id.0);
 
     let draft = use_state(|| params.search().to_owned());
     let items = use_state(Vec::<TicketView>::new);
@@ -311,7 +364,7 @@ pub fn ticket_list_page() -> Html {
         // Typing settles for a moment before it becomes the URL's `q` (and a fetch).
         let (set_params, params) = (set_params.clone(), params.clone());
         use_effect_with((*draft).clone(), move |draft| {
-            let wanted = ListParams::new(params.filter(), draft);
+            let wanted = params.with(params.filter(), draft);
             let timeout = (wanted != params)
                 .then(|| Timeout::new(SEARCH_DEBOUNCE_MS, move || set_params.emit(wanted)));
             move || drop(timeout)
@@ -342,17 +395,41 @@ pub fn ticket_list_page() -> Html {
         let (draft, params, set_params) = (draft.clone(), params.clone(), set_params.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            set_params.emit(ListParams::new(params.filter(), &draft));
+            set_params.emit(params.with(params.filter(), &draft));
         })
     };
     let on_status = {
-        let (draft, set_params) = (draft.clone(), set_params.clone());
+        let (draft, set_params, params) = (draft.clone(), set_params.clone(), params.clone());
         Callback::from(move |e: Event| {
             if let Some(key) = select_value(&e) {
-                set_params.emit(ListParams::new(StatusFilter::from_key(Some(&key)), &draft));
+                set_params.emit(params.with(StatusFilter::from_key(Some(&key)), &draft));
             }
         })
     };
+    // The other filters: each select rewrites one URL parameter.
+    let on_filter = |apply: fn(&mut ListParams, Option<String>)| {
+        let (set_params, params) = (set_params.clone(), params.clone());
+        Callback::from(move |e: Event| {
+            let mut next = params.clone();
+            apply(&mut next, select_value(&e).filter(|v| !v.is_empty()));
+            set_params.emit(next);
+        })
+    };
+    let on_priority = on_filter(|p, v| p.priority = v);
+    let on_who = on_filter(|p, v| p.who = v);
+    let on_category = on_filter(|p, v| p.category = v.and_then(|v| v.parse().ok()));
+    let on_sort = on_filter(|p, v| p.sort = v.filter(|v| v != SORTS[0].0));
+    let categories = use_state(|| None::<relay_protocol::categories::CategoryTree>);
+    {
+        let categories = categories.clone();
+        use_effect_with((), move |_| {
+            yew::platform::spawn_local(async move {
+                if let Ok(tree) = api::categories::tree().await {
+                    categories.set(Some(tree));
+                }
+            });
+        });
+    }
     let on_retry = {
         let retry = retry.clone();
         Callback::from(move |_| retry.set(*retry + 1))
@@ -411,10 +488,11 @@ pub fn ticket_list_page() -> Html {
     } else if items.is_empty() {
         if let Some(err) = (*error).clone() {
             html! { <ErrorNotice error={err} on_retry={on_retry.clone()} /> }
-        } else if !params.search().is_empty() || filter != StatusFilter::Active {
+        } else if !params.search().is_empty() || filter != StatusFilter::Active || params.narrowed()
+        {
             html! {
                 <EmptyState title="No tickets match">
-                    <p class="muted">{ "Try another status or fewer search words." }</p>
+                    <p class="muted">{ "Try other filters or fewer search words." }</p>
                 </EmptyState>
             }
         } else {
@@ -463,6 +541,48 @@ pub fn ticket_list_page() -> Html {
                     <select id="ticket-status" onchange={on_status}>
                         { for StatusFilter::choices().into_iter().map(|f| html! {
                             <option value={f.key()} selected={f == filter}>{ f.label() }</option>
+                        }) }
+                    </select>
+                </div>
+                <div class="field field-inline">
+                    <label for="ticket-priority-filter" class="visually-hidden">{ "Priority" }</label>
+                    <select id="ticket-priority-filter" onchange={on_priority}>
+                        <option value="" selected={params.priority.is_none()}>{ "Any priority" }</option>
+                        { for relay_protocol::tickets::Priority::ALL.iter().rev().map(|p| html! {
+                            <option value={p.as_str()} selected={params.priority.as_deref() == Some(p.as_str())}>
+                                { crate::format::priority_label(*p) }
+                            </option>
+                        }) }
+                    </select>
+                </div>
+                if staff {
+                    <div class="field field-inline">
+                        <label for="ticket-who" class="visually-hidden">{ "Assignee" }</label>
+                        <select id="ticket-who" onchange={on_who}>
+                            <option value="" selected={params.who.is_none()}>{ "Anyone's" }</option>
+                            <option value="me" selected={params.who.as_deref() == Some("me")}>{ "Mine" }</option>
+                            <option value="unassigned" selected={params.who.as_deref() == Some("unassigned")}>{ "Unassigned" }</option>
+                        </select>
+                    </div>
+                }
+                <div class="field field-inline">
+                    <label for="ticket-category-filter" class="visually-hidden">{ "Category" }</label>
+                    <select id="ticket-category-filter" onchange={on_category}>
+                        <option value="" selected={params.category.is_none()}>{ "Any category" }</option>
+                        { for (*categories).iter().flat_map(|t| t.items.iter()).flat_map(|c| {
+                            let mut rows = vec![(c.id.0, c.name.clone())];
+                            rows.extend(c.children.iter().map(|k| (k.id.0, format!("{} › {}", c.name, k.name))));
+                            rows
+                        }).map(|(id, name)| html! {
+                            <option value={id.to_string()} selected={params.category == Some(id)}>{ name }</option>
+                        }) }
+                    </select>
+                </div>
+                <div class="field field-inline">
+                    <label for="ticket-sort" class="visually-hidden">{ "Sort" }</label>
+                    <select id="ticket-sort" onchange={on_sort}>
+                        { for SORTS.iter().map(|(key, label)| html! {
+                            <option value={*key} selected={params.sort.as_deref().unwrap_or(SORTS[0].0) == *key}>{ *label }</option>
                         }) }
                     </select>
                 </div>
@@ -655,5 +775,46 @@ mod tests {
             crate::api::with_query("/api/tickets", &ListParams::default().api_query(None)),
             "/api/tickets?status=open%2Cin_progress%2Cpending%2Cblocked&limit=25"
         );
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+
+    #[test]
+    fn filters_survive_status_and_search_changes_and_reach_the_api() {
+        let p = ListParams {
+            priority: Some("urgent".into()),
+            who: Some("me".into()),
+            category: Some(4),
+            sort: Some("-priority".into()),
+            me: Some(7),
+            ..Default::default()
+        };
+        let next = p.with(StatusFilter::All, " vpn ");
+        assert_eq!(
+            (next.priority.as_deref(), next.who.as_deref(), next.category),
+            (Some("urgent"), Some("me"), Some(4))
+        );
+        let q = next.api_query(None);
+        assert_eq!(q.assignee_id, Some(7));
+        assert_eq!(q.priority.as_deref(), Some("urgent"));
+        assert_eq!(q.category_id, Some(4));
+        assert_eq!(q.sort.as_deref(), Some("-priority"));
+        assert_eq!(q.q.as_deref(), Some("vpn"));
+        let unassigned = ListParams {
+            who: Some("unassigned".into()),
+            ..Default::default()
+        }
+        .api_query(None);
+        assert_eq!(
+            (unassigned.unassigned, unassigned.assignee_id),
+            (Some(true), None)
+        );
+        assert!(next.narrowed());
+        // `me` never goes into the URL.
+        let url = serde_json::to_value(&next).unwrap();
+        assert!(url.get("me").is_none());
     }
 }

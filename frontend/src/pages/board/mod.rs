@@ -424,7 +424,7 @@ pub fn board_page() -> Html {
         let more = truncated.contains(&status).then(|| {
             let query = ListParams {
                 status: Some(status.as_str().to_owned()),
-                q: None,
+                ..Default::default()
             };
             html! {
                 <Link<Route, ListParams> to={Route::Tickets} query={Some(query)} classes="kanban-more">
