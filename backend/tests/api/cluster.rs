@@ -149,28 +149,51 @@ async fn user(db_url: &str, base: &str, role: &str, name: &str) -> (i64, String)
     (u.id, body["access_token"].as_str().unwrap().to_owned())
 }
 
+/// One database, one Redis namespace, two instances.
+async fn pair() -> (TestDb, Instance, Instance) {
+    let db = TestDb::new();
+    let ns = format!("t{}", uuid::Uuid::new_v4().simple());
+    let a = Instance::spawn(&db.url, &ns, "a").await;
+    let b = Instance::spawn(&db.url, &ns, "b").await;
+    (db, a, b)
+}
+
+/// Opens a ticket through `base` and returns its id.
+async fn open_ticket(base: &str, token: &str, title: &str) -> i64 {
+    let (s, t) = call(
+        base,
+        "POST",
+        "/api/tickets",
+        Some(token),
+        Some(json!({ "title": title })),
+    )
+    .await;
+    assert_eq!(s, 201, "{t}");
+    t["id"].as_i64().unwrap()
+}
+
+/// Reads until the server closes the socket (5 s of silence is a failure).
+async fn wait_closed(ws: &mut Ws) {
+    loop {
+        match ws.next(Duration::from_secs(5)).await {
+            Some(Event::Closed(_)) => return,
+            Some(Event::Frame(_)) => {}
+            None => panic!("the socket outlived its instance"),
+        }
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 #[actix_web::test]
 async fn members_on_different_instances_share_the_room() {
-    let db = TestDb::new();
-    let ns = format!("t{}", uuid::Uuid::new_v4().simple());
-    let a = Instance::spawn(&db.url, &ns, "a").await;
-    let b = Instance::spawn(&db.url, &ns, "b").await;
+    let (db, a, b) = pair().await;
     let (cust_id, cust_token) = user(&db.url, &a.base, "customer", "Cora").await;
     let (tech_id, tech_token) = user(&db.url, &b.base, "technician", "Tara").await;
     let (_, sup_token) = user(&db.url, &a.base, "supervisor", "Sam").await;
-    let (_, t) = call(
-        &a.base,
-        "POST",
-        "/api/tickets",
-        Some(&cust_token),
-        Some(json!({"title": "across"})),
-    )
-    .await;
-    let id = t["id"].as_i64().unwrap();
+    let id = open_ticket(&a.base, &cust_token, "across").await;
 
     let (mut cust, _) = Ws::connect(&a.ws, &cust_token).await;
     let (mut tech, ready) = Ws::connect(&b.ws, &tech_token).await;
@@ -235,22 +258,11 @@ async fn members_on_different_instances_share_the_room() {
 
 #[actix_web::test]
 async fn killing_an_instance_loses_nothing_and_drops_its_presence() {
-    let db = TestDb::new();
-    let ns = format!("t{}", uuid::Uuid::new_v4().simple());
-    let mut a = Instance::spawn(&db.url, &ns, "a").await;
-    let b = Instance::spawn(&db.url, &ns, "b").await;
+    let (db, mut a, b) = pair().await;
     let (_, cust_token) = user(&db.url, &a.base, "customer", "Cora").await;
     let (_, tech_token) = user(&db.url, &b.base, "technician", "Tara").await;
     let (sup_id, sup_token) = user(&db.url, &a.base, "supervisor", "Sam").await;
-    let (_, t) = call(
-        &a.base,
-        "POST",
-        "/api/tickets",
-        Some(&cust_token),
-        Some(json!({"title": "crash"})),
-    )
-    .await;
-    let id = t["id"].as_i64().unwrap();
+    let id = open_ticket(&a.base, &cust_token, "crash").await;
     let post = |i: i64| {
         let (base, token) = (b.base.clone(), tech_token.clone());
         async move {
@@ -281,13 +293,7 @@ async fn killing_an_instance_loses_nothing_and_drops_its_presence() {
 
     a.kill();
     // The socket on A is gone.
-    loop {
-        match cust.next(Duration::from_secs(5)).await {
-            Some(Event::Closed(_)) => break,
-            Some(Event::Frame(_)) => {}
-            None => panic!("socket on the killed instance still open"),
-        }
-    }
+    wait_closed(&mut cust).await;
     // The conversation goes on while the customer is away.
     for i in 11..=20 {
         post(i).await;
@@ -384,10 +390,7 @@ impl Drop for Nginx {
 
 #[actix_web::test]
 async fn through_nginx_a_client_moves_to_the_surviving_instance() {
-    let db = TestDb::new();
-    let ns = format!("t{}", uuid::Uuid::new_v4().simple());
-    let mut a = Instance::spawn(&db.url, &ns, "a").await;
-    let mut b = Instance::spawn(&db.url, &ns, "b").await;
+    let (db, mut a, mut b) = pair().await;
     let ups = [
         a.base.trim_start_matches("http://").to_owned(),
         b.base.trim_start_matches("http://").to_owned(),
@@ -407,15 +410,7 @@ async fn through_nginx_a_client_moves_to_the_surviving_instance() {
 
     let (_, cust_token) = user(&db.url, &nginx.base, "customer", "Cora").await;
     let (_, tech_token) = user(&db.url, &nginx.base, "technician", "Tara").await;
-    let (_, t) = call(
-        &nginx.base,
-        "POST",
-        "/api/tickets",
-        Some(&cust_token),
-        Some(json!({"title": "via nginx"})),
-    )
-    .await;
-    let id = t["id"].as_i64().unwrap();
+    let id = open_ticket(&nginx.base, &cust_token, "via nginx").await;
     let (mut cust, ready) = Ws::connect(&ws_url, &cust_token).await;
     let on_a = ready["connection_id"].as_str().unwrap().starts_with("a-");
     cust.join(id, 0).await;
@@ -446,13 +441,7 @@ async fn through_nginx_a_client_moves_to_the_surviving_instance() {
     } else {
         b.kill()
     }
-    loop {
-        match cust.next(Duration::from_secs(5)).await {
-            Some(Event::Closed(_)) => break,
-            Some(Event::Frame(_)) => {}
-            None => panic!("socket survived its instance"),
-        }
-    }
+    wait_closed(&mut cust).await;
     for i in 6..=10 {
         post(i).await;
     }
