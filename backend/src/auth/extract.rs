@@ -30,6 +30,17 @@ impl Actor {
 
 /// Verifies an access token and loads the current state of its user.
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Actor> {
+    authenticate_claims(state, token)
+        .await
+        .map(|(actor, _)| actor)
+}
+
+/// Like `authenticate`, also returning the verified claims (the socket needs the
+/// token's version and expiry).
+pub async fn authenticate_claims(
+    state: &AppState,
+    token: &str,
+) -> AppResult<(Actor, tokens::AccessClaims)> {
     let claims = tokens::verify_access(&state.config, token)?;
     let user_id = claims.user_id()?;
     let user = state
@@ -42,12 +53,15 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Actor> {
     if !user.active || user.token_version != claims.ver {
         return Err(AppError::invalid_token());
     }
-    Ok(Actor {
-        id: user.id,
-        role: user.role(),
-        name: user.name,
-        email: user.email,
-    })
+    Ok((
+        Actor {
+            id: user.id,
+            role: user.role(),
+            name: user.name,
+            email: user.email,
+        },
+        claims,
+    ))
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {

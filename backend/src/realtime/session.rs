@@ -7,7 +7,7 @@
 use super::event::{BusEvent, Channel};
 use super::hub::{close, Out, Signals};
 use crate::auth::policy::{check_ticket, TicketAction};
-use crate::auth::{extract, tokens, Actor};
+use crate::auth::{extract, Actor};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
@@ -75,8 +75,7 @@ async fn close_with(session: Session, code: u16, reason: &str) {
 
 /// Verifies a token: (actor, token version, expiry).
 async fn verify(state: &AppState, token: &str) -> Result<(Actor, i32, i64), AppError> {
-    let claims = tokens::verify_access(&state.config, token)?;
-    let actor = extract::authenticate(state, token).await?;
+    let (actor, claims) = extract::authenticate_claims(state, token).await?;
     Ok((actor, claims.ver, claims.exp))
 }
 

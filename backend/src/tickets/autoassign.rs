@@ -2,9 +2,8 @@
 //! technician with the fewest open tickets, round-robin on ties (whoever was auto-assigned
 //! least recently), and nobody past the per-agent cap.
 
-use super::lifecycle::Lifecycle;
-use super::model::{NewHistory, Ticket};
-use crate::db::schema::{ticket_history, tickets};
+use super::model::{Ticket, TicketChanges};
+use super::queries;
 use crate::error::AppResult;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer};
@@ -40,35 +39,13 @@ pub fn pick(conn: &mut PgConnection, online: &[i64], cap: i32) -> AppResult<Opti
     Ok(row.map(|r| r.id))
 }
 
-/// Assigns `ticket` to `agent` as the desk itself (no actor in the history).
+/// Assigns `ticket` to `agent` as the desk itself (no actor in the history), through the
+/// same lifecycle and history path as a manual assignment.
 pub fn assign(conn: &mut PgConnection, ticket: Ticket, agent: i64) -> AppResult<Ticket> {
     let before = ticket.lifecycle();
-    let after: Lifecycle = before.assign(Some(agent));
-    let row: Ticket = diesel::update(tickets::table.find(ticket.id))
-        .set((
-            tickets::assignee_id.eq(agent),
-            tickets::status.eq(after.status.as_str()),
-        ))
-        .returning(Ticket::as_returning())
-        .get_result(conn)?;
-    let mut log = vec![NewHistory {
-        ticket_id: ticket.id,
-        actor_id: None,
-        field: "assignee_id",
-        old_value: None,
-        new_value: Some(agent.to_string()),
-    }];
-    if after.status != before.status {
-        log.push(NewHistory {
-            ticket_id: ticket.id,
-            actor_id: None,
-            field: "status",
-            old_value: Some(before.status.to_string()),
-            new_value: Some(after.status.to_string()),
-        });
-    }
-    diesel::insert_into(ticket_history::table)
-        .values(&log)
-        .execute(conn)?;
-    Ok(row)
+    let after = before.assign(Some(agent));
+    let mut changes = TicketChanges::default();
+    let mut log = Vec::new();
+    queries::apply_lifecycle(&ticket, None, before, after, &mut changes, &mut log);
+    queries::save(conn, ticket, changes, log, false)
 }
