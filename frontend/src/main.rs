@@ -5,6 +5,8 @@ mod api;
 mod app;
 mod components;
 mod conversation;
+#[cfg(test)]
+mod fixtures;
 mod format;
 mod pages;
 mod state;

@@ -290,36 +290,17 @@ mod tests {
     use super::*;
     use crate::storage::tests::user;
     use chrono::{TimeZone, Utc};
-    use relay_protocol::tickets::{Priority, TicketStatus, TicketView};
-    use relay_protocol::users::{Role, UserSummary};
+    use relay_protocol::tickets::{Priority, TicketView};
+    use relay_protocol::users::Role;
     use relay_protocol::ws::NotificationView;
     use relay_protocol::UserId;
 
     fn ticket(id: i64, requester: UserId) -> TicketView {
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         TicketView {
-            id: TicketId(id),
-            number: format!("TICK-2026-{id:04}"),
             title: "Printer on fire".into(),
-            description: String::new(),
-            status: TicketStatus::Open,
             priority: Priority::High,
-            category: None,
-            requester: UserSummary {
-                id: requester,
-                name: "Cora".into(),
-                role: Role::Customer,
-            },
-            assignee: None,
-            tags: Vec::new(),
-            message_count: 0,
-            created_at: at,
-            updated_at: at,
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-            first_response_due_at: None,
-            resolution_due_at: None,
+            requester: crate::fixtures::customer(requester.0, "Cora"),
+            ..crate::fixtures::ticket(id)
         }
     }
 

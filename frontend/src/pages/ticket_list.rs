@@ -634,35 +634,12 @@ fn ticket_row(t: &TicketView, staff: bool, now: chrono::DateTime<Utc>) -> Html {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use relay_protocol::tickets::Priority;
-    use relay_protocol::users::{Role, UserSummary};
-    use relay_protocol::{TicketId, UserId};
 
     fn ticket(id: i64) -> TicketView {
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         TicketView {
-            id: TicketId(id),
-            number: format!("TICK-2026-{id:04}"),
             title: "t".into(),
-            description: String::new(),
-            status: TicketStatus::Open,
-            priority: Priority::Medium,
-            category: None,
-            requester: UserSummary {
-                id: UserId(1),
-                name: "Ada".into(),
-                role: Role::Customer,
-            },
-            assignee: None,
-            tags: Vec::new(),
-            message_count: 0,
-            created_at: at,
-            updated_at: at,
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-            first_response_due_at: None,
-            resolution_due_at: None,
+            requester: crate::fixtures::customer(1, "Ada"),
+            ..crate::fixtures::ticket(id)
         }
     }
 

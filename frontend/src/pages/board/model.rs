@@ -244,28 +244,12 @@ pub(crate) mod tests {
 
     pub(crate) fn ticket(id: i64, status: TicketStatus, priority: Priority) -> TicketView {
         TicketView {
-            id: TicketId(id),
-            number: format!("TICK-2026-{id:04}"),
-            title: format!("Ticket {id}"),
-            description: String::new(),
             status,
             priority,
-            category: None,
-            requester: UserSummary {
-                id: UserId(100),
-                name: "Cora Customer".into(),
-                role: Role::Customer,
-            },
-            assignee: None,
-            tags: Vec::new(),
-            message_count: 0,
+            requester: crate::fixtures::customer(100, "Cora Customer"),
             created_at: at(id),
             updated_at: at(id),
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-            first_response_due_at: None,
-            resolution_due_at: None,
+            ..crate::fixtures::ticket(id)
         }
     }
 
