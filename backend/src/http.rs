@@ -3,12 +3,12 @@
 
 use crate::error::AppError;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
-use actix_web::dev::ServiceResponse;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::error::{InternalError, JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use relay_protocol::ErrorCode;
 
 fn respond(
@@ -77,6 +77,45 @@ pub async fn api_not_found(req: HttpRequest) -> HttpResponse {
         format!("no such endpoint: {} {}", req.method(), req.path()),
     )
     .error_response()
+}
+
+/// Strict CORS for the API: only the origins in `ALLOWED_ORIGINS` may read responses
+/// from a browser on another origin. Tokens travel in the `Authorization` header (no
+/// cookies), so credentials are never allowed. A preflight from any other origin is
+/// refused (and answered in the error envelope by `envelope_errors`); a simple request
+/// from one is served without `Access-Control-Allow-Origin`, so the browser withholds it.
+pub fn cors(allowed_origins: &[String]) -> actix_cors::Cors {
+    allowed_origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |c, o| c.allowed_origin(o))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
+        .max_age(3600)
+}
+
+/// Every response carries `X-Request-Id`, the id that the request's log lines carry, so
+/// a user's report can be matched with the server log.
+pub fn echo_request_id<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
+    let fut = srv.call(req);
+    async move {
+        let mut res = fut.await?;
+        if let Some(id) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), id);
+        }
+        Ok(res)
+    }
 }
 
 /// Wraps any error response that is not already JSON (e.g. actix's own 405 or 413) in

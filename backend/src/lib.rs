@@ -58,6 +58,7 @@ pub fn app(
         .as_ref()
         .and_then(|d| std::fs::read_to_string(d.join("index.html")).ok());
     let csp = http::content_security_policy(index.as_deref());
+    let allowed_origins = state.config.allowed_origins.clone();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(http::json_config(json_limit))
@@ -75,11 +76,13 @@ pub fn app(
                     "camera=(), microphone=(), geolocation=()",
                 )),
         )
+        .wrap_fn(http::echo_request_id)
         .wrap(tracing_actix_web::TracingLogger::default())
         .configure(health::configure)
         .service(web::resource("/ws").route(web::get().to(realtime::routes::ws)))
         .service(
             web::scope("/api")
+                .wrap(http::cors(&allowed_origins))
                 .wrap(ErrorHandlers::new().default_handler(http::envelope_errors))
                 .route("/openapi.json", web::get().to(openapi::serve))
                 .configure(auth::routes::configure)

@@ -86,3 +86,76 @@ async fn serves_the_spa_with_history_fallback() {
     app.stop().await;
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[actix_web::test]
+async fn cors_admits_only_the_configured_origins() {
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Cross").await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(
+                actix_web::http::Method::OPTIONS,
+                format!("{}/api/tickets", app.base),
+            )
+            .insert_header(("Origin", origin))
+            .insert_header(("Access-Control-Request-Method", "POST"))
+            .insert_header((
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            ))
+            .send()
+    };
+    // An allowed origin may call the API from a browser, without cookies.
+    let ok = preflight(ORIGIN).await.unwrap();
+    assert!(ok.status().is_success(), "{}", ok.status());
+    let h = ok.headers();
+    assert_eq!(h.get("access-control-allow-origin").unwrap(), ORIGIN);
+    assert!(h.get("access-control-allow-credentials").is_none());
+    let allowed = h
+        .get("access-control-allow-methods")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(allowed.contains("POST"), "{allowed}");
+    // Any other origin, including look-alikes and `null`, is refused in the envelope.
+    for evil in [
+        "https://evil.example",
+        "http://127.0.0.1.evil.example",
+        "null",
+    ] {
+        let mut res = preflight(evil).await.unwrap();
+        assert_eq!(res.status(), 400, "{evil}");
+        assert!(res.headers().get("access-control-allow-origin").is_none());
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    }
+    // A plain cross-origin read from elsewhere gets no Access-Control-Allow-Origin, so
+    // the browser hides the answer; from an allowed origin it does.
+    let mut evil = app
+        .client
+        .get(format!("{}/api/me", app.base))
+        .insert_header(("Origin", "https://evil.example"))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+    let _ = evil.body().await;
+    let good = app
+        .client
+        .get(format!("{}/api/me", app.base))
+        .insert_header(("Origin", ORIGIN))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), 200);
+    assert_eq!(
+        good.headers().get("access-control-allow-origin").unwrap(),
+        ORIGIN
+    );
+    // Every response names its request id, which the server's log lines carry.
+    let id = good.headers().get("x-request-id").unwrap().to_str().unwrap();
+    assert_eq!(id.len(), 36, "{id}");
+    app.stop().await;
+}
