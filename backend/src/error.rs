@@ -73,6 +73,13 @@ impl AppError {
             "the access token is invalid, expired or revoked",
         )
     }
+    pub fn totp_setup_required() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::TotpSetupRequired,
+            "this desk requires staff to use two-factor sign-in: set it up under Account first",
+        )
+    }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }

@@ -9,6 +9,7 @@ use crate::components::access::{Area, RequireArea};
 use crate::components::alerts::Alerts;
 use crate::components::live_feeds::LiveFeeds;
 use crate::components::top_bar::TopBar;
+use crate::pages::account::AccountPage;
 use crate::pages::admin::{AdminPage, AdminTab};
 use crate::pages::board::BoardPage;
 use crate::pages::floor::FloorPage;
@@ -43,6 +44,8 @@ pub enum Route {
     Admin,
     #[at("/admin/:tab")]
     AdminTab { tab: AdminTab },
+    #[at("/account")]
+    Account,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -64,6 +67,7 @@ pub fn switch(route: Route) -> Html {
         Route::AdminTab { tab } => {
             html! { <RequireArea area={Area::Admin}><AdminPage {tab} /></RequireArea> }
         }
+        Route::Account => html! { <RequireAuth><AccountPage /></RequireAuth> },
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }
@@ -77,7 +81,9 @@ pub fn app() -> Html {
                     <a class="skip-link" href="#main">{ "Skip to content" }</a>
                     <TopBar />
                     <main id="main" class="main" tabindex="-1">
-                        <Switch<Route> render={switch} />
+                        <TotpGate>
+                            <Switch<Route> render={switch} />
+                        </TotpGate>
                     </main>
                     <Alerts />
                     <LiveFeeds />
@@ -111,6 +117,19 @@ fn require_auth(props: &GateProps) -> Html {
     }
 }
 
+/// Staff the desk requires a second factor of, who have none yet, see only their
+/// account page until they set one up (the server refuses everything else anyway).
+#[function_component(TotpGate)]
+fn totp_gate(props: &GateProps) -> Html {
+    let session = use_session();
+    let route = use_route::<Route>();
+    if session.needs_totp_setup() && route != Some(Route::Account) {
+        html! { <Redirect<Route> to={Route::Account} /> }
+    } else {
+        props.children.clone()
+    }
+}
+
 /// Sign-in and sign-up make no sense when signed in.
 #[function_component(GuestOnly)]
 fn guest_only(props: &GateProps) -> Html {
@@ -134,6 +153,7 @@ mod tests {
             ("/tickets", Route::Tickets),
             ("/tickets/new", Route::NewTicket),
             ("/tickets/42", Route::Ticket { id: TicketId(42) }),
+            ("/account", Route::Account),
         ] {
             assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
             assert_eq!(route.to_path(), path);

@@ -31,6 +31,20 @@ impl Session {
     pub fn is_staff(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role.is_staff())
     }
+
+    /// The desk requires a second factor of this staff member and they have none yet:
+    /// only the account page works (the server refuses the rest) and no socket opens.
+    pub fn needs_totp_setup(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.totp_setup_required)
+    }
+
+    /// Whose live socket this tab should hold, if anyone's.
+    pub fn live_user(&self) -> Option<relay_protocol::UserId> {
+        self.user
+            .as_ref()
+            .filter(|u| !u.totp_setup_required)
+            .map(|u| u.id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +81,18 @@ pub type SessionHandle = UseReducerHandle<Session>;
 pub fn sign_in(session: &SessionHandle, resp: &AuthResponse) {
     storage::save(&StoredSession::from_auth(resp, storage::now_ms()));
     session.dispatch(Action::SignedIn(resp.user.clone()));
+}
+
+/// A newer copy of the signed-in user (after `/api/me` or an account change): kept in
+/// storage too, so a reload shows it at once.
+pub fn user_updated(session: &SessionHandle, user: UserView) {
+    if let Some(mut stored) = storage::load() {
+        if stored.user.id == user.id {
+            stored.user = user.clone();
+            storage::save(&stored);
+        }
+    }
+    session.dispatch(Action::UserUpdated(user));
 }
 
 /// Forgets the session here at once, then tells the server (best effort).
@@ -120,11 +146,7 @@ pub fn session_provider(props: &SessionProviderProps) -> Html {
             if *signed_in {
                 spawn_local(async move {
                     if let Ok(user) = api::auth::me().await {
-                        if let Some(mut stored) = storage::load() {
-                            stored.user = user.clone();
-                            storage::save(&stored);
-                        }
-                        session.dispatch(Action::UserUpdated(user));
+                        user_updated(&session, user);
                     }
                     // A 401 already signed out through the listener; other errors keep
                     // the stored user until the next successful call.

@@ -103,6 +103,7 @@ pub(crate) mod tests {
             role,
             active: true,
             totp_enabled: false,
+            totp_setup_required: false,
             created_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
         }
     }

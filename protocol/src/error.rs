@@ -23,6 +23,9 @@ pub enum ErrorCode {
     InvalidToken,
     /// A second factor is required for this account.
     TotpRequired,
+    /// The desk requires staff to use a second factor and this account has none yet:
+    /// only `/api/me`, `/api/me/totp/*` and sign-out work until it is set up.
+    TotpSetupRequired,
     Forbidden,
     NotFound,
     MethodNotAllowed,
@@ -57,6 +60,7 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::TotpRequired => "totp_required",
+            ErrorCode::TotpSetupRequired => "totp_setup_required",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -130,6 +134,7 @@ mod tests {
             ErrorCode::InvalidJson,
             ErrorCode::ClientIdConflict,
             ErrorCode::TotpRequired,
+            ErrorCode::TotpSetupRequired,
             ErrorCode::PayloadTooLarge,
             ErrorCode::LastAdmin,
         ] {

@@ -51,6 +51,10 @@ pub struct UserView {
     pub role: Role,
     pub active: bool,
     pub totp_enabled: bool,
+    /// The desk requires a second factor of staff and this user has none yet: until
+    /// they set one up, only their own account endpoints answer.
+    #[serde(default)]
+    pub totp_setup_required: bool,
     pub created_at: DateTime<Utc>,
 }
 

@@ -83,6 +83,13 @@ fn value(conn: &mut PgConnection, key: &str) -> AppResult<Option<serde_json::Val
         .optional()?)
 }
 
+/// Whether staff must use a second factor (read on every staff request without one).
+pub fn require_totp_for_staff(conn: &mut PgConnection) -> AppResult<bool> {
+    Ok(value(conn, "require_totp_for_staff")?
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false))
+}
+
 pub fn settings(conn: &mut PgConnection) -> AppResult<Settings> {
     let auto_assign = value(conn, "auto_assign")?
         .and_then(|v| serde_json::from_value(v).ok())
@@ -90,9 +97,7 @@ pub fn settings(conn: &mut PgConnection) -> AppResult<Settings> {
             enabled: false,
             max_open_per_agent: 10,
         });
-    let require_totp_for_staff = value(conn, "require_totp_for_staff")?
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    let require_totp_for_staff = require_totp_for_staff(conn)?;
     Ok(Settings {
         auto_assign,
         require_totp_for_staff,

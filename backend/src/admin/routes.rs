@@ -3,7 +3,7 @@
 use super::{audit, queries};
 use crate::auth::policy::{check_desk, DeskAction};
 use crate::auth::Actor;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::Body;
 use crate::state::AppState;
 use actix_web::web;
@@ -82,18 +82,34 @@ pub async fn patch_settings(
 ) -> AppResult<web::Json<Settings>> {
     check_desk(&actor, DeskAction::ManageSettings)?;
     let u = body.0;
-    Ok(web::Json(
-        state
-            .db(move |conn| {
-                conn.transaction(|conn| {
-                    let saved = queries::update_settings(conn, &u)?;
-                    let details = serde_json::json!(u);
-                    audit::record(conn, actor.id, "settings.update", "settings", None, details)?;
-                    Ok(saved)
-                })
+    let enforcing = u.require_totp_for_staff == Some(true);
+    let (saved, locked) = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                // An admin cannot lock the desk behind a second factor they lack themselves.
+                if enforcing && !crate::users::queries::find(conn, actor.id)?.totp_enabled {
+                    return Err(AppError::invalid(
+                        "require_totp_for_staff",
+                        "set up your own two-factor sign-in (Account) before requiring it of staff",
+                    ));
+                }
+                let saved = queries::update_settings(conn, &u)?;
+                let details = serde_json::json!(u);
+                audit::record(conn, actor.id, "settings.update", "settings", None, details)?;
+                let locked = if enforcing {
+                    crate::users::queries::staff_without_totp(conn)?
+                } else {
+                    Vec::new()
+                };
+                Ok((saved, locked))
             })
-            .await?,
-    ))
+        })
+        .await?;
+    // Their open sockets re-check now and close; their next request gets 403.
+    for id in locked {
+        state.realtime.user_changed(id).await;
+    }
+    Ok(web::Json(saved))
 }
 
 #[utoipa::path(get, path = "/api/audit", tag = "admin", security(("bearer" = [])),

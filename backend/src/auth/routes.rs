@@ -1,5 +1,6 @@
 //! `/api/auth/*` and `/api/me`: thin handlers over `auth::queries` and `users::queries`.
 
+use super::extract::Enrolling;
 use super::queries::{self as sessions, Rotation};
 use super::{password, tokens, Actor};
 use crate::error::{AppError, AppResult};
@@ -40,14 +41,24 @@ async fn start_session(state: &AppState, user: User) -> AppResult<AuthResponse> 
     let refresh_token = state
         .db(move |conn| sessions::issue(conn, user_id, uuid::Uuid::new_v4(), ttl))
         .await?;
-    respond(state, user, refresh_token)
+    respond(state, user, refresh_token).await
 }
 
-fn respond(state: &AppState, user: User, refresh_token: String) -> AppResult<AuthResponse> {
+/// The caller's own view of their account, with whether the desk still waits for them
+/// to set up a second factor.
+fn account_view(conn: &mut diesel::PgConnection, user: &User) -> AppResult<UserView> {
+    Ok(UserView {
+        totp_setup_required: super::totp::setup_required(conn, user)?,
+        ..user.view()
+    })
+}
+
+async fn respond(state: &AppState, user: User, refresh_token: String) -> AppResult<AuthResponse> {
     let access_token =
         tokens::issue_access(&state.config, user.id, user.role(), user.token_version)?;
+    let view = state.db(move |conn| account_view(conn, &user)).await?;
     Ok(AuthResponse {
-        user: user.view(),
+        user: view,
         access_token,
         refresh_token,
         expires_in: state.config.access_token_ttl,
@@ -169,7 +180,7 @@ pub async fn refresh(
         Rotation::Rotated {
             user,
             refresh_token,
-        } => Ok(web::Json(respond(&state, user, refresh_token)?)),
+        } => Ok(web::Json(respond(&state, user, refresh_token).await?)),
         Rotation::Invalid => Err(AppError::new(
             actix_web::http::StatusCode::UNAUTHORIZED,
             ErrorCode::InvalidToken,
@@ -187,10 +198,11 @@ pub async fn refresh(
     responses((status = 204), (status = 401, body = ErrorEnvelope)))]
 pub async fn logout(
     state: web::Data<AppState>,
-    actor: Option<Actor>,
+    actor: Option<Enrolling>,
     body: Body<LogoutRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.0;
+    let actor = actor.map(|e| e.actor);
     if body.all {
         let actor = actor.ok_or_else(|| {
             AppError::unauthorized("ending every session needs a valid access token")
@@ -224,9 +236,15 @@ pub async fn logout(
 
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
-pub async fn me(state: web::Data<AppState>, actor: Actor) -> AppResult<web::Json<UserView>> {
-    let user = state.db(move |conn| users::find(conn, actor.id)).await?;
-    Ok(web::Json(user.view()))
+pub async fn me(state: web::Data<AppState>, caller: Enrolling) -> AppResult<web::Json<UserView>> {
+    let id = caller.actor.id;
+    let view = state
+        .db(move |conn| {
+            let user = users::find(conn, id)?;
+            account_view(conn, &user)
+        })
+        .await?;
+    Ok(web::Json(view))
 }
 
 /// Changes the password, ends every other session, and returns a fresh session for
@@ -236,10 +254,10 @@ pub async fn me(state: web::Data<AppState>, actor: Actor) -> AppResult<web::Json
     responses((status = 200, body = AuthResponse), (status = 422, body = ErrorEnvelope)))]
 pub async fn change_password(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Enrolling,
     body: Body<ChangePasswordRequest>,
 ) -> AppResult<web::Json<AuthResponse>> {
-    let body = body.0;
+    let (actor, body) = (caller.actor, body.0);
     password::check_policy("new_password", &body.new_password)?;
     let user = state.db(move |conn| users::find(conn, actor.id)).await?;
     if body.current_password.len() > password::MAX_BYTES
@@ -269,8 +287,9 @@ pub async fn change_password(
     responses((status = 200, body = TotpSetup), (status = 409, body = ErrorEnvelope)))]
 pub async fn totp_setup(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Enrolling,
 ) -> AppResult<web::Json<TotpSetup>> {
+    let actor = caller.actor;
     use crate::db::schema::users as u;
     use diesel::prelude::*;
     let secret = super::totp::new_secret();
@@ -301,7 +320,19 @@ async fn set_totp(state: &AppState, actor: &Actor, code: String, enable: bool) -
     use crate::db::schema::users as u;
     use diesel::prelude::*;
     let id = actor.id;
-    let user = state.db(move |conn| users::find(conn, id)).await?;
+    let (user, required) = state
+        .db(move |conn| {
+            let user = users::find(conn, id)?;
+            let required =
+                user.role().is_staff() && crate::admin::queries::require_totp_for_staff(conn)?;
+            Ok((user, required))
+        })
+        .await?;
+    if !enable && required {
+        return Err(AppError::forbidden(
+            "this desk requires staff to use two-factor sign-in; an admin can reset it",
+        ));
+    }
     let Some(secret) = user.totp_secret.clone() else {
         return Err(AppError::conflict(
             ErrorCode::Conflict,
@@ -329,10 +360,10 @@ async fn set_totp(state: &AppState, actor: &Actor, code: String, enable: bool) -
     request_body = TotpCode, responses((status = 204), (status = 422, body = ErrorEnvelope)))]
 pub async fn totp_enable(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Enrolling,
     body: Body<TotpCode>,
 ) -> AppResult<HttpResponse> {
-    set_totp(&state, &actor, body.0.code, true).await?;
+    set_totp(&state, &caller.actor, body.0.code, true).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -353,12 +384,12 @@ pub async fn totp_disable(
     responses((status = 200, body = UserView), (status = 422, body = ErrorEnvelope)))]
 pub async fn update_me(
     state: web::Data<AppState>,
-    actor: Actor,
+    caller: Enrolling,
     body: Body<relay_protocol::users::UpdateMeRequest>,
 ) -> AppResult<web::Json<UserView>> {
     use crate::db::schema::users as u;
     use diesel::prelude::*;
-    let req = body.0;
+    let (actor, req) = (caller.actor, body.0);
     let name = req
         .name
         .as_deref()
@@ -377,8 +408,9 @@ pub async fn update_me(
                     .set(u::email_opt_out.eq(o))
                     .execute(conn)?;
             }
-            users::find(conn, actor.id)
+            let user = users::find(conn, actor.id)?;
+            account_view(conn, &user)
         })
         .await?;
-    Ok(web::Json(user.view()))
+    Ok(web::Json(user))
 }

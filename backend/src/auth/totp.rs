@@ -45,6 +45,18 @@ pub fn current_code(secret_b32: &str, account: &str) -> AppResult<String> {
     Ok(totp(secret_b32, account)?.generate_current().to_string())
 }
 
+/// A staff account without a second factor on a desk that requires one: such a user
+/// may only reach their own account endpoints until they set one up.
+pub fn setup_required(
+    conn: &mut diesel::PgConnection,
+    user: &crate::users::model::User,
+) -> AppResult<bool> {
+    if user.totp_enabled || !user.role().is_staff() {
+        return Ok(false);
+    }
+    crate::admin::queries::require_totp_for_staff(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

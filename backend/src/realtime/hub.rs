@@ -88,6 +88,14 @@ pub struct JoinInfo {
     pub presence: Vec<UserSummary>,
 }
 
+/// What a socket's standing depends on, re-read when the user's account changes.
+#[derive(Debug)]
+pub struct UserState {
+    /// Active and not locked out by the desk's two-factor rule.
+    active: bool,
+    token_version: i32,
+}
+
 pub enum Command {
     Connect {
         conn_id: u64,
@@ -137,7 +145,7 @@ pub enum Command {
     },
     UserChecked {
         user_id: i64,
-        state: Option<(bool, i32)>,
+        state: Option<UserState>,
     },
     Floor(FloorCounters),
     Tick,
@@ -1149,6 +1157,9 @@ impl Hub {
         }
     }
 
+    /// Re-reads a user whose account changed: their sockets close if the tokens they
+    /// hold are no longer good (deactivated, revoked, or locked until they set up the
+    /// second factor the desk requires).
     fn check_user(&self, user_id: i64) {
         if !self.users.contains_key(&user_id) {
             return;
@@ -1157,7 +1168,12 @@ impl Hub {
         let me = self.me.clone();
         tokio::spawn(async move {
             let state = crate::db::run(&pool, move |conn| {
-                crate::users::queries::find(conn, user_id).map(|u| (u.active, u.token_version))
+                let u = crate::users::queries::find(conn, user_id)?;
+                let locked = crate::auth::totp::setup_required(conn, &u)?;
+                Ok(UserState {
+                    active: u.active && !locked,
+                    token_version: u.token_version,
+                })
             })
             .await
             .ok();
@@ -1165,13 +1181,13 @@ impl Hub {
         });
     }
 
-    fn user_checked(&mut self, user_id: i64, state: Option<(bool, i32)>) {
+    fn user_checked(&mut self, user_id: i64, state: Option<UserState>) {
         for id in self.users.get(&user_id).cloned().unwrap_or_default() {
             let Some(c) = self.conns.get(&id) else {
                 continue;
             };
-            let revoked = match state {
-                Some((active, version)) => !active || version != c.token_version,
+            let revoked = match &state {
+                Some(u) => !u.active || u.token_version != c.token_version,
                 None => true,
             };
             if revoked {

@@ -14,6 +14,7 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use bytestring::ByteString;
 use futures_util::StreamExt;
 use relay_protocol::ws::{ClientFrame, ServerFrame};
+use relay_protocol::ErrorCode;
 use relay_protocol::{TicketId, UserId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,6 +95,11 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
                     match serde_json::from_str::<ClientFrame>(&text) {
                         Ok(ClientFrame::Auth { token }) => match verify(&state, &token).await {
                             Ok(v) => break v,
+                            Err(AppError::Client { code: code @ ErrorCode::TotpSetupRequired, message, .. }) => {
+                                let _ = session.text(error_frame(code.as_str(), message, Some("auth"))).await;
+                                close_with(session, close::UNAUTHORIZED, "set up two-factor sign-in first").await;
+                                return;
+                            }
                             Err(_) => {
                                 let _ = session.text(error_frame("invalid_token", "the access token is invalid, expired or revoked", Some("auth"))).await;
                                 close_with(session, close::UNAUTHORIZED, "invalid token").await;

@@ -59,6 +59,7 @@ impl User {
             role: self.role(),
             active: self.active,
             totp_enabled: self.totp_enabled,
+            totp_setup_required: false,
             created_at: self.created_at,
         }
     }

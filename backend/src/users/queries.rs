@@ -82,6 +82,16 @@ pub fn list_staff(conn: &mut PgConnection) -> AppResult<Vec<User>> {
         .load(conn)?)
 }
 
+/// Active staff who have no second factor yet (locked out when the desk requires one).
+pub fn staff_without_totp(conn: &mut PgConnection) -> AppResult<Vec<i64>> {
+    Ok(users::table
+        .filter(users::active.eq(true))
+        .filter(users::role.ne(Role::Customer.as_str()))
+        .filter(users::totp_enabled.eq(false))
+        .select(users::id)
+        .load(conn)?)
+}
+
 /// Applies `changes`; when role, password or active status change, bumps the token
 /// version (revoking access tokens) and, for password and deactivation, every refresh
 /// token too. Refuses to leave the desk without an active admin.

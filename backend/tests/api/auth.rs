@@ -1,5 +1,6 @@
 //! Sign-up, sign-in, refresh rotation and reuse detection, token refusal, sessions.
 
+use crate::common::ws::Ws;
 use crate::common::*;
 use base64::Engine;
 use serde_json::json;
@@ -467,5 +468,94 @@ async fn totp_second_factor() {
             .status,
         200
     );
+    app.stop().await;
+}
+
+/// Turns the second factor on for `u` (setup + confirm) and returns its secret.
+async fn enable_totp(app: &TestApp, u: &TestUser) -> String {
+    let setup = app.post("/api/me/totp/setup", &u.token, json!({})).await;
+    let secret = setup.ok()["secret"].as_str().unwrap().to_owned();
+    let code = relay_desk::auth::totp::current_code(&secret, &u.email).unwrap();
+    let on = app
+        .post("/api/me/totp/enable", &u.token, json!({"code": code}))
+        .await;
+    assert_eq!(on.status, 204, "{:?}", on.body);
+    secret
+}
+
+#[actix_web::test]
+async fn the_desk_can_require_a_second_factor_of_staff() {
+    let app = TestApp::start().await;
+    let cast = Cast::new(&app).await;
+    let require = json!({"require_totp_for_staff": true});
+    // An admin without a second factor cannot lock the desk behind one.
+    app.patch("/api/settings", &cast.admin.token, require.clone())
+        .await
+        .expect_error(422, "validation_failed");
+    enable_totp(&app, &cast.admin).await;
+
+    // The technician is online when the rule comes in.
+    let ticket = app.ticket(&cast.customer, "Printer on fire").await;
+    let id = ticket["id"].as_i64().unwrap();
+    let (mut ws, _) = Ws::connect(&app.ws_url(), &cast.tech.token).await;
+    ws.join(id, 0).await;
+    let on = app
+        .patch("/api/settings", &cast.admin.token, require.clone())
+        .await;
+    assert_eq!(on.ok()["require_totp_for_staff"], true);
+    assert_eq!(ws.expect_close(5).await, Some(4401), "their socket closes");
+
+    // Until they set one up, staff without a second factor reach only their account.
+    for path in [
+        "/api/tickets".to_owned(),
+        format!("/api/tickets/{id}"),
+        "/api/users".to_owned(),
+    ] {
+        app.get(&path, &cast.tech.token)
+            .await
+            .expect_error(403, "totp_setup_required");
+    }
+    app.message(&cast.tech, id, "sneaky", false)
+        .await
+        .expect_error(403, "totp_setup_required");
+    let me = app.get("/api/me", &cast.tech.token).await;
+    assert_eq!(me.ok()["totp_setup_required"], true);
+    let login = json!({"email": cast.tech.email, "password": PASSWORD});
+    let signed_in = app
+        .send("POST", "/api/auth/login", None, Some(&login))
+        .await;
+    assert_eq!(signed_in.ok()["user"]["totp_setup_required"], true);
+    let mut refused = Ws::open(&app.ws_url(), Some(ORIGIN)).await.unwrap();
+    refused
+        .send(json!({"type": "auth", "token": cast.tech.token}))
+        .await;
+    let err = refused.expect(|f| f["type"] == "error", 5).await;
+    assert_eq!(err["code"], "totp_setup_required");
+    assert_eq!(refused.expect_close(5).await, Some(4401));
+
+    // Customers and staff who have a second factor carry on.
+    assert_eq!(
+        app.get("/api/tickets", &cast.customer.token).await.status,
+        200
+    );
+    let cust_me = app.get("/api/me", &cast.customer.token).await;
+    assert_eq!(cust_me.ok()["totp_setup_required"], false);
+    assert_eq!(app.get("/api/users", &cast.admin.token).await.status, 200);
+
+    // Setting it up unlocks the same session; switching it off again is refused.
+    let secret = enable_totp(&app, &cast.tech).await;
+    assert_eq!(app.get("/api/tickets", &cast.tech.token).await.status, 200);
+    let me = app.get("/api/me", &cast.tech.token).await;
+    assert_eq!(me.ok()["totp_setup_required"], false);
+    let code = relay_desk::auth::totp::current_code(&secret, &cast.tech.email).unwrap();
+    app.post(
+        "/api/me/totp/disable",
+        &cast.tech.token,
+        json!({"code": code}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    let (mut back, _) = Ws::connect(&app.ws_url(), &cast.tech.token).await;
+    back.join(id, 0).await;
     app.stop().await;
 }

@@ -505,3 +505,53 @@ async fn queue_filters_live_in_the_url() {
     tb.close().await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn staff_set_up_a_required_second_factor_before_anything_else() {
+    use diesel::RunQueryDsl;
+    let dir = static_dir();
+    let app = TestApp::start_with(move |c| c.static_dir = Some(dir)).await;
+    let tech = app.user("technician", "Tess Twofactor").await;
+    diesel::sql_query(
+        "INSERT INTO settings (key, value) VALUES ('require_totp_for_staff', 'true')
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .execute(&mut app.conn())
+    .unwrap();
+
+    let b = Browser::open(&app.base).await;
+    b.sign_in(&tech.email, PASSWORD).await;
+    b.wait_for_presence("#totp-required", true, 10).await;
+    // The queue is out of reach until the second factor is on.
+    b.goto("/tickets").await;
+    b.wait_for_presence("#totp-required", true, 10).await;
+    assert_eq!(b.client.current_url().await.unwrap().path(), "/account");
+
+    b.click("#totp-start").await;
+    let secret: String = b
+        .find("#totp-secret")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let code = relay_desk::auth::totp::current_code(&secret, &tech.email).unwrap();
+    b.fill("#totp-code", &code).await;
+    b.click("#two-factor button[type=submit]").await;
+    b.wait_for_text("Two-factor sign-in is on", 10).await;
+    b.wait_for_presence("#totp-required", false, 10).await;
+    b.screenshot("account-two-factor").await;
+    assert_eq!(
+        app.get("/api/me", &tech.token).await.ok()["totp_enabled"],
+        true
+    );
+
+    // Now the queue opens, and so does the socket.
+    b.goto("/tickets").await;
+    b.wait_for_text("Queue", 10).await;
+    assert_eq!(b.client.current_url().await.unwrap().path(), "/tickets");
+    b.wait_for_presence(".conn-live", true, 10).await;
+    b.close().await;
+    app.stop().await;
+}

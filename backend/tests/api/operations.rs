@@ -155,7 +155,12 @@ async fn cors_admits_only_the_configured_origins() {
         ORIGIN
     );
     // Every response names its request id, which the server's log lines carry.
-    let id = good.headers().get("x-request-id").unwrap().to_str().unwrap();
+    let id = good
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert_eq!(id.len(), 36, "{id}");
     app.stop().await;
 }

@@ -44,11 +44,13 @@ pub fn top_bar() -> Html {
                 <ConnectionIndicator />
                 <EnableAlerts />
                 <NotificationBell />
-                <Avatar name={user.name.clone()} staff={user.role.is_staff()} />
-                <span class="top-user-text">
-                    <span class="top-user-name">{ user.name.clone() }</span>
-                    <span class="top-user-role">{ role_label(user.role) }</span>
-                </span>
+                <Link<Route> to={Route::Account} classes="top-user-link">
+                    <Avatar name={user.name.clone()} staff={user.role.is_staff()} />
+                    <span class="top-user-text">
+                        <span class="top-user-name">{ user.name.clone() }</span>
+                        <span class="top-user-role">{ role_label(user.role) }</span>
+                    </span>
+                </Link<Route>>
                 <button type="button" class="btn btn-ghost btn-small" onclick={on_sign_out}>
                     { "Sign out" }
                 </button>

@@ -1,5 +1,6 @@
 //! One component per route. Pages fetch through `api` and render through `components`.
 
+pub mod account;
 pub mod admin;
 pub mod board;
 pub mod floor;

@@ -902,7 +902,7 @@ pub fn ws_provider(props: &WsProviderProps) -> Html {
     }
     {
         let service = (*service).clone();
-        let user_id = session.user.as_ref().map(|u| u.id);
+        let user_id = session.live_user();
         use_effect_with(user_id, move |user_id| {
             if user_id.is_some() {
                 service.start();

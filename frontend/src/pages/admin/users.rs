@@ -588,6 +588,7 @@ mod tests {
             role: Role::Technician,
             active: true,
             totp_enabled: false,
+            totp_setup_required: false,
             created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         }
     }
