@@ -28,5 +28,6 @@ mod ratelimit;
 mod realtime;
 mod search;
 mod sla;
+mod sweep;
 mod timetrack;
 mod users;
