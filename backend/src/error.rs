@@ -120,6 +120,12 @@ impl AppError {
         }
     }
 
+    /// The connection died under the query: nothing is known to have committed, and
+    /// a retry on another connection is the answer.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, AppError::Database(e) if connection_lost(e))
+    }
+
     /// Status, code and public message of the non-client variants.
     fn classify(&self) -> (StatusCode, ErrorCode, &'static str) {
         match self {
@@ -127,6 +133,11 @@ impl AppError {
             AppError::Database(DieselError::NotFound) => {
                 (StatusCode::NOT_FOUND, ErrorCode::NotFound, "not found")
             }
+            e if e.is_connection_lost() => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the database is unavailable; try again",
+            ),
             AppError::Database(DieselError::DatabaseError(kind, _)) => match kind {
                 DatabaseErrorKind::UniqueViolation => (
                     StatusCode::CONFLICT,
@@ -155,11 +166,6 @@ impl AppError {
                     ErrorCode::ValidationFailed,
                     "text must not contain NUL characters",
                 ),
-                DatabaseErrorKind::ClosedConnection => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::Unavailable,
-                    "the database is unavailable; try again",
-                ),
                 _ => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ErrorCode::Internal,
@@ -177,6 +183,20 @@ impl AppError {
                 "internal error",
             ),
         }
+    }
+}
+
+/// The connection died under the request (server restart, terminated backend, network):
+/// the transaction did not commit as far as we can know, and a retry is the answer.
+fn connection_lost(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
+        | DieselError::BrokenTransactionManager => true,
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => connection_lost(commit_error),
+        _ => false,
     }
 }
 

@@ -65,6 +65,13 @@ pub fn insert(conn: &mut PgConnection, n: &NewAttachment<'_>) -> AppResult<Attac
 }
 
 /// The kind of the message an attachment belongs to (`None`: on the ticket itself).
+/// Whether a row points at this stored file (to tell a failed insert from a commit whose
+/// answer was lost with its connection).
+pub fn key_in_use(conn: &mut PgConnection, key: &str) -> AppResult<bool> {
+    use diesel::dsl::exists;
+    Ok(diesel::select(exists(a::table.filter(a::storage_key.eq(key)))).get_result(conn)?)
+}
+
 pub fn message_kind(
     conn: &mut PgConnection,
     ticket_id: i64,

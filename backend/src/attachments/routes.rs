@@ -139,7 +139,13 @@ pub async fn upload(
     match inserted {
         Ok(view) => Ok(HttpResponse::Created().json(view)),
         Err(e) => {
-            let _ = state.store.delete(key).await;
+            // Remove the file only when surely no row points at it: if the connection
+            // died after COMMIT, the row exists and its file must stay. When even that
+            // cannot be checked, an orphan file is the lesser harm.
+            let k = key.clone();
+            if let Ok(false) = state.db(move |conn| queries::key_in_use(conn, &k)).await {
+                let _ = state.store.delete(key).await;
+            }
             Err(e)
         }
     }

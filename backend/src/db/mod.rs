@@ -5,12 +5,44 @@ pub mod schema;
 
 use crate::error::{AppError, AppResult};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::cell::Cell;
 use std::time::Duration;
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
-pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
+pub type PgConn = PooledConnection<Manager>;
+
+thread_local! {
+    /// Set by `run` on the thread that is about to return a connection whose last query
+    /// failed because the server went away; read (and cleared) by the check-in.
+    static LOST: Cell<bool> = const { Cell::new(false) };
+}
+
+/// diesel's r2d2 manager, plus: a connection that lost its server (restart, terminated
+/// backend, network) is dropped at check-in instead of being handed to the next request.
+/// diesel alone only notices broken transactions, and pinging on every checkout would
+/// cost a round trip per query; this way each dead connection fails at most one request
+/// (a 503 the client retries) and the pool refills itself.
+#[derive(Debug)]
+pub struct Manager(ConnectionManager<PgConnection>);
+
+impl ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        self.0.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        LOST.with(|l| l.replace(false)) || self.0.has_broken(conn)
+    }
+}
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
@@ -20,7 +52,7 @@ pub fn build_pool(url: &str, size: u32) -> AppResult<PgPool> {
         .min_idle(Some(1.min(size)))
         .connection_timeout(Duration::from_secs(5))
         .test_on_check_out(false)
-        .build(ConnectionManager::<PgConnection>::new(url))
+        .build(Manager(ConnectionManager::<PgConnection>::new(url)))
         .map_err(AppError::from)
 }
 
@@ -40,7 +72,12 @@ where
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get()?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        if result.as_ref().is_err_and(AppError::is_connection_lost) {
+            LOST.with(|l| l.set(true));
+        }
+        drop(conn);
+        result
     })
     .await?
 }

@@ -156,3 +156,183 @@ async fn a_client_that_stops_reading_is_cut_off_without_slowing_others() {
     );
     app.stop().await;
 }
+
+/// Retries `attempt` the way a client would (same request, same client_id) until it
+/// succeeds; every failure on the way must be a clean 503 in the envelope.
+async fn until_created<F, Fut>(what: &str, mut attempt: F) -> (Response, Vec<u16>)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let mut failures = Vec::new();
+    for _ in 0..200 {
+        let r = attempt().await;
+        if r.status == 201 {
+            return (r, failures);
+        }
+        assert_eq!(r.status, 503, "{what}: {:?}", r.body);
+        assert_eq!(r.body["error"]["code"], "unavailable", "{what}");
+        assert!(r.headers.get("retry-after").is_some());
+        failures.push(r.status.as_u16());
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{what} never succeeded");
+}
+
+/// PostgreSQL drops every connection of the app, again and again, while people post
+/// messages, open tickets and upload files. The pool recovers; every message is stored
+/// exactly once (retries reuse their client_id); nothing is half-written.
+#[actix_web::test]
+async fn killed_database_connections_lose_nothing_and_leave_nothing_half_written() {
+    use diesel::prelude::*;
+    use futures_util::future::join_all;
+    use relay_desk::db::schema::{attachments, messages, ticket_history, tickets};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Cora").await;
+    let tech = app.user("technician", "Tara").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            app.ticket(&c, &format!("ticket {i}")).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+
+    // Someone keeps terminating every backend of this database but its own.
+    let stop = Arc::new(AtomicBool::new(false));
+    let kills = Arc::new(AtomicUsize::new(0));
+    let rounds = Arc::new(AtomicUsize::new(0));
+    let killer = {
+        let (stop, kills, rounds) = (stop.clone(), kills.clone(), rounds.clone());
+        let url = app.state.config.database_url.clone();
+        std::thread::spawn(move || {
+            let mut conn = PgConnection::establish(&url).unwrap();
+            #[derive(QueryableByName)]
+            struct Killed {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(k) = diesel::sql_query(
+                    "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+                .get_result::<Killed>(&mut conn) else {
+                    break; // the test is over and its database is being dropped
+                };
+                kills.fetch_add(k.n as usize, Ordering::Relaxed);
+                if k.n > 0 {
+                    rounds.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+
+    // Each ticket's conversation goes on until the connections were cut five times.
+    const ROUNDS: usize = 5;
+    let chat = ids.iter().map(|&id| {
+        let (app, tech, rounds) = (&app, &tech, rounds.clone());
+        async move {
+            let (mut retried, mut i) = (0, 0);
+            while i < 20 || rounds.load(Ordering::Relaxed) < ROUNDS {
+                let cid = uuid::Uuid::new_v4();
+                let body = json!({"body": format!("m{i}"), "client_id": cid});
+                let path = format!("/api/tickets/{id}/messages");
+                let (_, failed) = until_created("message", || {
+                    app.send("POST", &path, Some(&tech.token), Some(&body))
+                })
+                .await;
+                retried += failed.len();
+                i += 1;
+            }
+            (i, retried)
+        }
+    });
+    let uploads = async {
+        let mut retried = 0;
+        for i in 0..8 {
+            let content = format!("file {i}\n");
+            let name = format!("f{i}.txt");
+            let (_, failed) = until_created("upload", || {
+                app.upload(ids[0], &c.token, &name, content.as_bytes(), None)
+            })
+            .await;
+            retried += failed.len();
+        }
+        retried
+    };
+    let opened = async {
+        let mut retried = 0;
+        for i in 0..8 {
+            let body = json!({"title": format!("new {i}"), "description": "during the storm"});
+            let (_, failed) = until_created("ticket", || {
+                app.send("POST", "/api/tickets", Some(&c.token), Some(&body))
+            })
+            .await;
+            retried += failed.len();
+        }
+        retried
+    };
+    let (chat_retries, upload_retries, ticket_retries) =
+        futures_util::join!(join_all(chat), uploads, opened);
+    stop.store(true, Ordering::Relaxed);
+    killer.join().unwrap();
+    let retries: usize =
+        chat_retries.iter().map(|(_, r)| r).sum::<usize>() + upload_retries + ticket_retries;
+    eprintln!(
+        "{} backends terminated in {} rounds; {} messages; {retries} requests answered 503 and retried",
+        kills.load(Ordering::Relaxed),
+        rounds.load(Ordering::Relaxed),
+        chat_retries.iter().map(|(n, _)| n).sum::<usize>(),
+    );
+    assert!(rounds.load(Ordering::Relaxed) >= ROUNDS);
+
+    // The pool is healthy again.
+    assert_eq!(app.send("GET", "/readyz", None, None).await.status, 200);
+    let mut conn = app.conn();
+    // Every message exactly once, gap-free seq, in the order sent.
+    for (&id, &(sent, _)) in ids.iter().zip(&chat_retries) {
+        let rows: Vec<(i64, String)> = messages::table
+            .filter(messages::ticket_id.eq(id))
+            .order(messages::seq)
+            .select((messages::seq, messages::body))
+            .load(&mut conn)
+            .unwrap();
+        let want: Vec<(i64, String)> = (0..sent).map(|i| (i as i64 + 1, format!("m{i}"))).collect();
+        assert_eq!(rows, want, "ticket {id}");
+        let view = app.get(&format!("/api/tickets/{id}"), &tech.token).await;
+        assert_eq!(view.ok()["message_count"], sent);
+    }
+    // Every ticket whole: a number and its creation in the history.
+    let all: Vec<i64> = tickets::table.select(tickets::id).load(&mut conn).unwrap();
+    assert!(all.len() >= 3 + 8, "{}", all.len());
+    for id in &all {
+        let created: i64 = ticket_history::table
+            .filter(ticket_history::ticket_id.eq(id))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert!(created >= 1, "ticket {id} has no history");
+    }
+    // Every attachment row has its file, and every file its row.
+    let keys: Vec<String> = attachments::table
+        .select(attachments::storage_key)
+        .load(&mut conn)
+        .unwrap();
+    assert!(keys.len() >= 8);
+    let root = &app.state.config.upload_dir;
+    for k in &keys {
+        assert!(root.join(&k[..2]).join(k).is_file(), "{k} has no file");
+    }
+    let files = std::fs::read_dir(root)
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .count();
+    assert_eq!(files, keys.len(), "no orphan files");
+    app.stop().await;
+}
