@@ -61,6 +61,52 @@ impl ClientFrame {
     }
 }
 
+/// The largest client frame the server reads (SPEC §4: 64 KiB).
+pub const MAX_FRAME: usize = 64 * 1024;
+
+/// Why a client frame was refused: the `code` and `ref` of the error frame it gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// `frame_too_large`, `invalid_json`, `bad_frame` (a known type with bad fields) or
+    /// `unknown_type`.
+    pub code: &'static str,
+    pub message: String,
+    /// The frame's `type` when it had a readable one.
+    pub reference: Option<String>,
+}
+
+impl ClientFrame {
+    /// Reads one text frame from a client. Never panics, whatever the input: oversized,
+    /// not JSON, nested too deep, not an object, unknown or malformed frames all come
+    /// back as the error to answer with.
+    pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
+        if text.len() > MAX_FRAME {
+            return Err(DecodeError {
+                code: "frame_too_large",
+                message: "frames are limited to 64 KiB".into(),
+                reference: None,
+            });
+        }
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| DecodeError {
+            code: "invalid_json",
+            message: format!("not JSON: {e}"),
+            reference: None,
+        })?;
+        let kind = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned);
+        serde_json::from_value(value).map_err(|e| DecodeError {
+            code: match kind.as_deref() {
+                Some("auth" | "join" | "leave" | "send" | "typing" | "read") => "bad_frame",
+                _ => "unknown_type",
+            },
+            message: e.to_string(),
+            reference: kind,
+        })
+    }
+}
+
 /// Who is typing: just enough to render "Ana is typing…".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypingUser {
@@ -213,6 +259,133 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&r).unwrap(),
             json!({"type":"receipt","ticket_id":42,"user_id":7,"seq":18})
+        );
+    }
+}
+
+/// Property tests of the frame decoder: the fuzz target of the WebSocket input.
+#[cfg(test)]
+mod decode_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn frame() -> impl Strategy<Value = ClientFrame> {
+        let id = any::<i64>().prop_map(TicketId);
+        prop_oneof![
+            ".{0,64}".prop_map(|token| ClientFrame::Auth { token }),
+            (id.clone(), proptest::option::of(any::<i64>())).prop_map(|(ticket_id, since_seq)| {
+                ClientFrame::Join {
+                    ticket_id,
+                    since_seq,
+                }
+            }),
+            id.clone()
+                .prop_map(|ticket_id| ClientFrame::Leave { ticket_id }),
+            (id.clone(), any::<u128>(), ".{0,200}", any::<bool>()).prop_map(
+                |(ticket_id, c, body, internal)| ClientFrame::Send {
+                    ticket_id,
+                    client_id: Uuid::from_u128(c),
+                    body,
+                    internal,
+                }
+            ),
+            (id.clone(), any::<bool>()).prop_map(|(ticket_id, start)| ClientFrame::Typing {
+                ticket_id,
+                state: if start {
+                    TypingState::Start
+                } else {
+                    TypingState::Stop
+                },
+            }),
+            (id, any::<i64>()).prop_map(|(ticket_id, seq)| ClientFrame::Read { ticket_id, seq }),
+        ]
+    }
+
+    const CODES: [&str; 4] = [
+        "frame_too_large",
+        "invalid_json",
+        "bad_frame",
+        "unknown_type",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Every frame a client may send reads back as itself.
+        #[test]
+        fn valid_frames_round_trip(f in frame()) {
+            let text = serde_json::to_string(&f).unwrap();
+            prop_assert_eq!(ClientFrame::decode(&text), Ok(f));
+        }
+
+        /// Arbitrary text (including invalid UTF-8 made lossy) is an error, never a panic.
+        #[test]
+        fn arbitrary_text_is_refused_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Err(e) = ClientFrame::decode(&text) {
+                prop_assert!(CODES.contains(&e.code));
+            }
+        }
+
+        /// A valid frame with one byte changed, cut short, or padded: decoded or refused
+        /// with a known code, and a known type is always named in `ref`.
+        #[test]
+        fn mutated_frames_are_refused_cleanly(f in frame(), at in any::<usize>(), byte in any::<u8>(), cut in any::<bool>()) {
+            let mut bytes = serde_json::to_vec(&f).unwrap();
+            let i = at % bytes.len();
+            if cut { bytes.truncate(i) } else { bytes[i] = byte }
+            let text = String::from_utf8_lossy(&bytes);
+            match ClientFrame::decode(&text) {
+                Ok(_) => {}
+                Err(e) => {
+                    prop_assert!(CODES.contains(&e.code));
+                    if e.code == "bad_frame" {
+                        prop_assert!(e.reference.is_some());
+                    }
+                }
+            }
+        }
+
+        /// Wrong field types for every known frame type: `bad_frame` with the type as ref.
+        #[test]
+        fn known_types_with_bad_fields_name_the_type(ty in prop::sample::select(vec!["auth", "join", "leave", "send", "typing", "read"]), junk in prop_oneof![Just(serde_json::json!(true)), Just(serde_json::json!([])), Just(serde_json::json!({"a": 1})), Just(serde_json::json!(null)), Just(serde_json::json!(1.5))]) {
+            let text = serde_json::json!({"type": ty, "ticket_id": junk.clone(), "token": junk.clone(), "client_id": junk, "state": 7}).to_string();
+            let e = ClientFrame::decode(&text).unwrap_err();
+            prop_assert_eq!(e.code, "bad_frame");
+            prop_assert_eq!(e.reference.as_deref(), Some(ty));
+        }
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused_without_crashing() {
+        let deep = "[".repeat(60_000);
+        assert_eq!(ClientFrame::decode(&deep).unwrap_err().code, "invalid_json");
+        let nested = format!("{}1{}", "{\"a\":".repeat(5000), "}".repeat(5000));
+        assert_eq!(
+            ClientFrame::decode(&nested).unwrap_err().code,
+            "invalid_json"
+        );
+        let huge = format!(r#"{{"type":"auth","token":"{}"}}"#, "x".repeat(MAX_FRAME));
+        assert_eq!(
+            ClientFrame::decode(&huge).unwrap_err().code,
+            "frame_too_large"
+        );
+        for text in [
+            "",
+            "null",
+            "[]",
+            "42",
+            "\"join\"",
+            r#"{"type":7}"#,
+            r#"{"type":"join"}"#,
+        ] {
+            let e = ClientFrame::decode(text).unwrap_err();
+            assert!(CODES.contains(&e.code), "{text}: {e:?}");
+        }
+        let e = ClientFrame::decode(r#"{"type":"join"}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.reference.as_deref()),
+            ("bad_frame", Some("join"))
         );
     }
 }

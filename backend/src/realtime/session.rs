@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-pub const MAX_FRAME: usize = 64 * 1024;
+pub use relay_protocol::ws::MAX_FRAME;
 const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 const PING_EVERY: Duration = Duration::from_secs(20);
 const PONG_TIMEOUT: Duration = Duration::from_secs(60);
@@ -92,7 +92,7 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
             }
             msg = stream.next() => match msg {
                 Some(Ok(AggregatedMessage::Text(text))) => {
-                    match serde_json::from_str::<ClientFrame>(&text) {
+                    match ClientFrame::decode(&text) {
                         Ok(ClientFrame::Auth { token }) => match verify(&state, &token).await {
                             Ok(v) => break v,
                             Err(AppError::Client { code: code @ ErrorCode::TotpSetupRequired, message, .. }) => {
@@ -342,38 +342,12 @@ impl Client {
     }
 
     async fn on_text(&mut self, text: ByteString, close: &mut Option<(u16, String)>) -> Flow {
-        if text.len() > MAX_FRAME {
-            return self
-                .error(
-                    "frame_too_large",
-                    "frames are limited to 64 KiB",
-                    None,
-                    close,
-                )
-                .await;
-        }
-        let value: serde_json::Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                return self
-                    .error("invalid_json", &format!("not JSON: {e}"), None, close)
-                    .await
-            }
-        };
-        let kind = value
-            .get("type")
-            .and_then(|t| t.as_str())
-            .map(str::to_owned);
-        let frame: ClientFrame = match serde_json::from_value(value) {
+        let frame = match ClientFrame::decode(&text) {
             Ok(f) => f,
             Err(e) => {
-                let code = match kind.as_deref() {
-                    Some("auth" | "join" | "leave" | "send" | "typing" | "read") => "bad_frame",
-                    _ => "unknown_type",
-                };
                 return self
-                    .error(code, &format!("{e}"), kind.as_deref(), close)
-                    .await;
+                    .error(e.code, &e.message, e.reference.as_deref(), close)
+                    .await
             }
         };
         match frame {
