@@ -62,7 +62,7 @@ use utoipa::{Modify, OpenApi};
         crate::attachments::routes::list,
         crate::attachments::routes::download,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorResponses),
     tags(
         (name = "auth"), (name = "users"), (name = "categories"), (name = "tickets"),
         (name = "messages"), (name = "admin"), (name = "analytics"), (name = "notifications"), (name = "time"), (name = "attachments"), (name = "operations"),
@@ -84,6 +84,75 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every `/api` operation may answer with the error envelope (SPEC §3) for these
+/// statuses: bad query or path, no or bad token, not allowed, not found (or hidden),
+/// conflict, body too large or of the wrong type, invalid fields, rate limited, and a
+/// dependency down. The handlers document their specific successes; this adds the
+/// shared failures so clients (and schema fuzzers) know every answer they can get.
+struct ErrorResponses;
+
+const SHARED_ERRORS: [(&str, &str); 10] = [
+    ("400", "Malformed query string or path parameter"),
+    (
+        "401",
+        "Missing, invalid or expired access token (or wrong credentials)",
+    ),
+    (
+        "403",
+        "Not allowed for this role, or two-factor set-up required",
+    ),
+    (
+        "404",
+        "No such resource, or one the caller may not know about",
+    ),
+    ("409", "Conflicts with the current state"),
+    ("413", "Body too large"),
+    ("415", "Unsupported content type"),
+    ("422", "Invalid JSON or fields; `fields` names them"),
+    ("429", "Rate limited; see Retry-After"),
+    (
+        "503",
+        "A dependency is unavailable; retry after Retry-After",
+    ),
+];
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let envelope = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                for (status, description) in SHARED_ERRORS {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content("application/json", envelope())
+                                .build()
+                                .into()
+                        });
+                }
+            }
+        }
     }
 }
 
