@@ -523,7 +523,9 @@ impl Client {
         {
             self.sends.pop_front();
         }
-        if self.sends.len() > SEND_LIMIT {
+        // RATE_LIMIT_SCALE multiplies this like every other limit; 0 turns it off.
+        let scale = self.state.config.rate_limit_scale as usize;
+        if scale > 0 && self.sends.len() > SEND_LIMIT.saturating_mul(scale) {
             return self
                 .error(
                     "rate_limited",
