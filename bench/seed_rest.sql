@@ -40,9 +40,6 @@ SELECT 'TICK-2025-' || lpad(i::text, 7, '0'),
 FROM generate_series(1, :tickets) AS i,
      LATERAL (SELECT customers AS c, techs AS t, words AS w FROM cast_ids) AS x;
 
--- Bulk: the per-message trigger that keeps tickets.conversation_search is off while the
--- messages go in, and the vectors are built once afterwards.
-ALTER TABLE messages DISABLE TRIGGER messages_index_public_message;
 INSERT INTO messages (ticket_id, seq, author_id, kind, body, created_at)
 SELECT t.id, s, t.requester_id,
        CASE WHEN s % 3 = 0 THEN 'internal' ELSE 'public' END,
@@ -53,13 +50,6 @@ FROM tickets AS t
 CROSS JOIN generate_series(1, :per_ticket) AS s
 CROSS JOIN (SELECT words AS w FROM cast_ids) AS x
 WHERE t.number LIKE 'TICK-2025-%';
-ALTER TABLE messages ENABLE TRIGGER messages_index_public_message;
-
-UPDATE tickets AS t
-SET conversation_search = to_tsvector('english', m.text)
-FROM (SELECT ticket_id, string_agg(body, ' ' ORDER BY seq) AS text
-      FROM messages WHERE kind = 'public' GROUP BY ticket_id) AS m
-WHERE m.ticket_id = t.id AND t.number LIKE 'TICK-2025-%';
 
 ANALYZE tickets;
 ANALYZE messages;

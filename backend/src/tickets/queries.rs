@@ -767,15 +767,14 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
             return Err(AppError::invalid("q", "must be at most 200 characters"));
         }
         crate::error::no_nul("q", text)?;
-        // Title and description, or any *public* message (`conversation_search`, kept
-        // by a trigger on the ticket row; internal notes are never added to it), so
-        // both sides are GIN lookups however rare the word.
+        // Title and description, or any *public* message: internal notes have no
+        // search vector at all (see the migration), so they can never match.
         query = query.filter(
             sql::<Bool>("(tickets.search @@ websearch_to_tsquery('english', ")
                 .bind::<Text, _>(text.to_owned())
-                .sql(") OR tickets.conversation_search @@ websearch_to_tsquery('english', ")
+                .sql(") OR EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id AND m.search @@ websearch_to_tsquery('english', ")
                 .bind::<Text, _>(text.to_owned())
-                .sql("))"),
+                .sql(")))"),
         );
     }
 
