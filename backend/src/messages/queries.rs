@@ -38,12 +38,17 @@ impl Message {
     }
 
     pub fn view(&self, author: Option<&User>) -> MessageView {
+        self.view_by(author.map(User::summary))
+    }
+
+    /// The view with an author summary at hand (the poster's, without reading it back).
+    pub fn view_by(&self, author: Option<relay_protocol::users::UserSummary>) -> MessageView {
         let kind = self.kind();
         MessageView {
             id: MessageId(self.id),
             ticket_id: TicketId(self.ticket_id),
             seq: self.seq,
-            author: author.map(User::summary),
+            author,
             kind,
             internal: kind == MessageKind::Internal,
             body: self.body.clone(),
@@ -163,7 +168,8 @@ pub fn post(
     client_id: Option<Uuid>,
 ) -> AppResult<Posted> {
     let body = clean_body(body)?;
-    let author = crate::users::queries::find(conn, actor.id)?;
+    // The poster is the caller, just authenticated: no need to read their row again.
+    let author = actor.summary();
     let result = conn.transaction(|conn| {
         // The row lock serialises every post to this ticket: seq order is commit order,
         // and a concurrent retry of the same client_id sees the first one's row.
@@ -187,7 +193,7 @@ pub fn post(
                     ));
                 }
                 return Ok(Posted {
-                    message: m.view(Some(&author)),
+                    message: m.view_by(Some(author.clone())),
                     ticket,
                     replayed: true,
                     ticket_changed: false,
@@ -255,7 +261,7 @@ pub fn post(
             crate::outbox::public_reply(conn, actor, &ticket, &body)?;
         }
         Ok(Posted {
-            message: stored.view(Some(&author)),
+            message: stored.view_by(Some(author.clone())),
             ticket,
             replayed: false,
             ticket_changed,
@@ -273,7 +279,7 @@ pub fn post(
                 Some(m) if m.ticket_id == ticket_id => {
                     let ticket = tickets::find(conn, ticket_id)?;
                     Ok(Posted {
-                        message: m.view(Some(&author)),
+                        message: m.view_by(Some(author.clone())),
                         ticket,
                         replayed: true,
                         ticket_changed: false,
