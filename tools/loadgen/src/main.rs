@@ -186,22 +186,7 @@ async fn cast(args: &Args, proto: Proto, tickets: usize, members: usize) -> Resu
             let password = "bench-password-1";
             let _ = call(&client, &base, "POST", "/api/users", Some(&admin),
                 json!({"email": email, "name": email.split('@').next(), "role": role, "password": password})).await?;
-            let (s, body) = call(
-                &client,
-                &base,
-                "POST",
-                "/api/auth/login",
-                None,
-                json!({"email": email, "password": password}),
-            )
-            .await?;
-            if s != 200 {
-                return Err(format!("login {email}: {s} {body}"));
-            }
-            Ok::<_, String>(Account {
-                id: body["user"]["id"].as_u64().ok_or("no user id")?,
-                token: body["access_token"].as_str().ok_or("no token")?.to_owned(),
-            })
+            sign_in(&client, &base, &email, password).await
         }
     };
     let mut out = Vec::new();
@@ -757,13 +742,13 @@ async fn run(args: Args) -> Result<Value, String> {
     Ok(out)
 }
 
-/// Signs in and returns the access token.
+/// Signs in; the account's id and access token.
 async fn sign_in(
     client: &awc::Client,
     base: &str,
     email: &str,
     password: &str,
-) -> Result<String, String> {
+) -> Result<Account, String> {
     let (s, body) = call(
         client,
         base,
@@ -776,7 +761,10 @@ async fn sign_in(
     if s != 200 {
         return Err(format!("login {email}: {s} {body}"));
     }
-    Ok(body["access_token"].as_str().ok_or("no token")?.to_owned())
+    Ok(Account {
+        id: body["user"]["id"].as_u64().ok_or("no user id")?,
+        token: body["access_token"].as_str().ok_or("no token")?.to_owned(),
+    })
 }
 
 /// GET `path` `n` times, `parallel` at a time; p50/p99/max in ms, and the item count of
@@ -829,7 +817,9 @@ async fn rest(args: &Args) -> Result<Value, String> {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
         .finish();
-    let staff = sign_in(&client, &args.base, &args.admin_email, &args.admin_password).await?;
+    let staff = sign_in(&client, &args.base, &args.admin_email, &args.admin_password)
+        .await?
+        .token;
     // Seeded customers share the admin's password hash (bench/seed_rest.sql).
     let customer = sign_in(
         &client,
