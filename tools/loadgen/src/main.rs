@@ -827,7 +827,8 @@ async fn rest(args: &Args) -> Result<Value, String> {
         "rest-c-1@bench.local",
         &args.admin_password,
     )
-    .await?;
+    .await?
+    .token;
     let (_, page) = call(
         &client,
         &args.base,
