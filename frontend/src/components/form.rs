@@ -4,6 +4,22 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
+use crate::api::ApiError;
+
+/// The `on_change` of a text field that keeps its value in `state`.
+pub fn bind(state: &UseStateHandle<String>) -> Callback<String> {
+    let state = state.clone();
+    Callback::from(move |v: String| state.set(v))
+}
+
+/// What the server said about field `name` in the last error, if anything.
+pub fn field_message(error: &Option<ApiError>, name: &str) -> Option<String> {
+    error
+        .as_ref()
+        .and_then(|e| e.field(name))
+        .map(str::to_owned)
+}
+
 #[derive(Properties, PartialEq)]
 pub struct TextFieldProps {
     /// Also the element id; keep unique per page.

@@ -7,7 +7,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::form::TextField;
+use crate::components::form::{bind, field_message, TextField};
 use crate::components::notice::ErrorNotice;
 use crate::state::{sign_in, use_session, user_updated, SessionHandle};
 
@@ -245,16 +245,7 @@ fn password_change() -> Html {
             });
         })
     };
-    let set = |h: &UseStateHandle<String>| {
-        let h = h.clone();
-        Callback::from(move |v: String| h.set(v))
-    };
-    let field_error = |name: &str| {
-        (*error)
-            .as_ref()
-            .and_then(|e| e.field(name))
-            .map(str::to_owned)
-    };
+    let field_error = |name: &str| field_message(&error, name);
     html! {
         <form class="card stack" id="password-change" {onsubmit} novalidate=true>
             <h2 class="card-title">{ "Password" }</h2>
@@ -267,11 +258,11 @@ fn password_change() -> Html {
                 <ErrorNotice error={err} />
             }
             <TextField id="password-current" label="Current password" input_type="password"
-                value={(*current).clone()} on_change={set(&current)}
+                value={(*current).clone()} on_change={bind(&current)}
                 autocomplete="current-password" required=true
                 error={field_error("current_password")} />
             <TextField id="password-new" label="New password" input_type="password"
-                value={(*new).clone()} on_change={set(&new)} autocomplete="new-password"
+                value={(*new).clone()} on_change={bind(&new)} autocomplete="new-password"
                 required=true minlength="8" hint="At least 8 characters."
                 error={field_error("new_password")} />
             <div>

@@ -8,7 +8,7 @@ use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::app::Route;
-use crate::components::form::TextField;
+use crate::components::form::{bind, field_message, TextField};
 use crate::components::notice::ErrorNotice;
 use crate::state::{sign_in, use_session};
 
@@ -64,16 +64,7 @@ pub fn login_page() -> Html {
         })
     };
 
-    let set = |h: &UseStateHandle<String>| {
-        let h = h.clone();
-        Callback::from(move |v: String| h.set(v))
-    };
-    let field_error = |name: &str| {
-        (*error)
-            .as_ref()
-            .and_then(|e| e.field(name))
-            .map(str::to_owned)
-    };
+    let field_error = |name: &str| field_message(&error, name);
 
     html! {
         <section class="page page-narrow">
@@ -85,15 +76,15 @@ pub fn login_page() -> Html {
                 }
                 <form {onsubmit} novalidate=true>
                     <TextField id="login-email" label="Email" input_type="email"
-                        value={(*email).clone()} on_change={set(&email)}
+                        value={(*email).clone()} on_change={bind(&email)}
                         autocomplete="username" required=true error={field_error("email")} />
                     <TextField id="login-password" label="Password" input_type="password"
-                        value={(*password).clone()} on_change={set(&password)}
+                        value={(*password).clone()} on_change={bind(&password)}
                         autocomplete="current-password" required=true
                         error={field_error("password")} />
                     if *needs_totp {
                         <TextField id="login-totp" label="Authentication code"
-                            value={(*totp).clone()} on_change={set(&totp)}
+                            value={(*totp).clone()} on_change={bind(&totp)}
                             autocomplete="one-time-code" inputmode="numeric" maxlength="6"
                             hint="The six digits from your authenticator app."
                             error={field_error("totp_code")} />

@@ -10,7 +10,7 @@ use yew_router::prelude::*;
 use crate::api::categories::select_groups;
 use crate::api::{self, ApiError};
 use crate::app::Route;
-use crate::components::form::{select_value, TextAreaField, TextField};
+use crate::components::form::{bind, field_message, select_value, TextAreaField, TextField};
 use crate::components::notice::ErrorNotice;
 use crate::format::priority_label;
 
@@ -112,21 +112,12 @@ pub fn new_ticket_page() -> Html {
         })
     };
 
-    let set = |h: &UseStateHandle<String>| {
-        let h = h.clone();
-        Callback::from(move |v: String| h.set(v))
-    };
     let field_error = |name: &str| {
         match *local_error {
             Some((field, msg)) if field == name => Some(msg.to_owned()),
             _ => None,
         }
-        .or_else(|| {
-            (*error)
-                .as_ref()
-                .and_then(|e| e.field(name))
-                .map(str::to_owned)
-        })
+        .or_else(|| field_message(&error, name))
     };
     let on_category = {
         let category = category.clone();
@@ -157,10 +148,10 @@ pub fn new_ticket_page() -> Html {
                     <ErrorNotice error={err} />
                 }
                 <TextField id="ticket-title" label="Title" value={(*title).clone()}
-                    on_change={set(&title)} required=true maxlength="200"
+                    on_change={bind(&title)} required=true maxlength="200"
                     hint="One line that says what is wrong." error={field_error("title")} />
                 <TextAreaField id="ticket-description" label="Description"
-                    value={(*description).clone()} on_change={set(&description)} rows={8}
+                    value={(*description).clone()} on_change={bind(&description)} rows={8}
                     error={field_error("description")} />
                 <div class="field-row">
                     <div class={classes!("field", field_error("category_id").is_some().then_some("field-invalid"))}>

@@ -7,7 +7,7 @@ use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::app::Route;
-use crate::components::form::TextField;
+use crate::components::form::{bind, field_message, TextField};
 use crate::components::notice::ErrorNotice;
 use crate::state::{sign_in, use_session};
 
@@ -48,16 +48,7 @@ pub fn register_page() -> Html {
         })
     };
 
-    let set = |h: &UseStateHandle<String>| {
-        let h = h.clone();
-        Callback::from(move |v: String| h.set(v))
-    };
-    let field_error = |name: &str| {
-        (*error)
-            .as_ref()
-            .and_then(|e| e.field(name))
-            .map(str::to_owned)
-    };
+    let field_error = |name: &str| field_message(&error, name);
 
     html! {
         <section class="page page-narrow">
@@ -69,13 +60,13 @@ pub fn register_page() -> Html {
                 }
                 <form {onsubmit} novalidate=true>
                     <TextField id="register-name" label="Name" value={(*name).clone()}
-                        on_change={set(&name)} autocomplete="name" required=true
+                        on_change={bind(&name)} autocomplete="name" required=true
                         error={field_error("name")} />
                     <TextField id="register-email" label="Email" input_type="email"
-                        value={(*email).clone()} on_change={set(&email)}
+                        value={(*email).clone()} on_change={bind(&email)}
                         autocomplete="email" required=true error={field_error("email")} />
                     <TextField id="register-password" label="Password" input_type="password"
-                        value={(*password).clone()} on_change={set(&password)}
+                        value={(*password).clone()} on_change={bind(&password)}
                         autocomplete="new-password" required=true minlength="8"
                         hint="At least 8 characters." error={field_error("password")} />
                     <button type="submit" class="btn btn-primary btn-block" disabled={*busy}>

@@ -13,7 +13,7 @@ use super::explain;
 use crate::api::{self, ApiError};
 use crate::components::badges::Avatar;
 use crate::components::flash::{flash, use_flashes, FlashStack, Tone};
-use crate::components::form::{select_value, TextField};
+use crate::components::form::{bind, select_value, TextField};
 use crate::components::notice::{EmptyState, ErrorNotice, Loading};
 use crate::format::{local_timestamp, relative_time, role_label};
 use crate::state::use_session;
@@ -417,10 +417,6 @@ fn new_user(props: &NewUserProps) -> Html {
             });
         })
     };
-    let set = |h: &UseStateHandle<String>| {
-        let h = h.clone();
-        Callback::from(move |v: String| h.set(v))
-    };
     let general = (*error)
         .as_ref()
         .filter(|e| e.fields.is_empty() && e.code != ErrorCode::EmailTaken)
@@ -444,10 +440,10 @@ fn new_user(props: &NewUserProps) -> Html {
                 <ErrorNotice error={e} />
             }
             <div class="field-row">
-                <TextField id="new-user-name" label="Name" value={(*name).clone()} on_change={set(&name)}
+                <TextField id="new-user-name" label="Name" value={(*name).clone()} on_change={bind(&name)}
                     required=true autocomplete="off" error={field(&error, "name")} />
                 <TextField id="new-user-email" label="Email" input_type="email" value={(*email).clone()}
-                    on_change={set(&email)} required=true autocomplete="off" error={field(&error, "email")} />
+                    on_change={bind(&email)} required=true autocomplete="off" error={field(&error, "email")} />
             </div>
             <div class="field-row">
                 <div class="field">
@@ -459,7 +455,7 @@ fn new_user(props: &NewUserProps) -> Html {
                     </select>
                 </div>
                 <TextField id="new-user-password" label="Initial password" input_type="password"
-                    value={(*password).clone()} on_change={set(&password)} required=true
+                    value={(*password).clone()} on_change={bind(&password)} required=true
                     autocomplete="new-password" minlength="8" hint="At least 8 characters. Share it safely."
                     error={field(&error, "password")} />
             </div>
