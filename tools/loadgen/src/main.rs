@@ -165,19 +165,10 @@ async fn cast(args: &Args, proto: Proto, tickets: usize, members: usize) -> Resu
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
         .finish();
-    let (s, login) = call(
-        &client,
-        &args.base,
-        "POST",
-        "/api/auth/login",
-        None,
-        json!({"email": args.admin_email, "password": args.admin_password}),
-    )
-    .await?;
-    if s != 200 {
-        return Err(format!("admin login: {s} {login}"));
-    }
-    let admin = login["access_token"].as_str().ok_or("no admin token")?;
+    let admin = sign_in(&client, &args.base, &args.admin_email, &args.admin_password)
+        .await?
+        .token;
+    let admin = admin.as_str();
     let account = |email: String, role: &'static str| {
         let client = client.clone();
         let base = args.base.clone();
