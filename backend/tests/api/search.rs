@@ -242,3 +242,86 @@ async fn cursor_pagination_visits_every_ticket_once() {
     .expect_error(422, "validation_failed");
     app.stop().await;
 }
+
+/// A search is answered by two queries (title/description, public messages) merged by
+/// the sort key: every page must still be the true next slice of one ordered result.
+#[actix_web::test]
+async fn search_pages_merge_title_and_message_matches_in_order() {
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Searcher").await;
+    let tech = app.user("technician", "Finder").await;
+    let mut expected = BTreeSet::new();
+    for i in 0..14 {
+        let title = if i % 2 == 0 {
+            format!("Zebra crossing {i}")
+        } else {
+            format!("Plain ticket {i}")
+        };
+        let p = ["low", "medium", "high", "urgent"][i % 4];
+        let id = app
+            .post(
+                "/api/tickets",
+                &c.token,
+                json!({"title": title, "priority": p}),
+            )
+            .await
+            .ok()["id"]
+            .as_i64()
+            .unwrap();
+        if i % 2 == 0 {
+            expected.insert(id);
+        }
+        if i % 3 == 0 {
+            // Public: found (and a title match as well for i = 0, 6, 12: once only).
+            app.message(&c, id, "I saw a zebra near the printer", false)
+                .await
+                .ok();
+            expected.insert(id);
+        } else if i == 5 {
+            // An internal note never makes a ticket match.
+            app.message(&tech, id, "zebra mentioned internally", true)
+                .await
+                .ok();
+        }
+    }
+    for sort in [
+        "-created_at",
+        "created_at",
+        "-updated_at",
+        "updated_at",
+        "-priority",
+        "priority",
+    ] {
+        let all = ids(app
+            .get(&format!("/api/tickets?limit=100&sort={sort}"), &tech.token)
+            .await
+            .ok());
+        let want: Vec<i64> = all.into_iter().filter(|id| expected.contains(id)).collect();
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10 {
+            let mut path = format!("/api/tickets?q=zebra&limit=3&sort={sort}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = app.get(&path, &tech.token).await;
+            seen.extend(ids(page.ok()));
+            match page.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => {
+                    cursor = None;
+                    break;
+                }
+            }
+        }
+        assert!(cursor.is_none(), "{sort}: pagination does not terminate");
+        assert_eq!(seen, want, "{sort}: every match once, in the sort's order");
+    }
+    // The customer sees the same matches among their own tickets (all of them here).
+    let mine = ids(app
+        .get("/api/tickets?q=zebra&limit=100", &c.token)
+        .await
+        .ok());
+    assert_eq!(mine.into_iter().collect::<BTreeSet<_>>(), expected);
+    app.stop().await;
+}
