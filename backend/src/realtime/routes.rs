@@ -41,6 +41,8 @@ pub async fn ws(
         .aggregate_continuations()
         .max_continuation_size(CODEC_LIMIT);
     let state = state.get_ref().clone();
-    actix_web::rt::spawn(super::session::run(state, session, stream));
+    let task = super::session::run(state, session, stream);
+    tracing::trace!(bytes = std::mem::size_of_val(&task), "socket task");
+    actix_web::rt::spawn(task);
     Ok(response)
 }

@@ -93,7 +93,7 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
             msg = stream.next() => match msg {
                 Some(Ok(AggregatedMessage::Text(text))) => {
                     match ClientFrame::decode(&text) {
-                        Ok(ClientFrame::Auth { token }) => match verify(&state, &token).await {
+                        Ok(ClientFrame::Auth { token }) => match Box::pin(verify(&state, &token)).await {
                             Ok(v) => break v,
                             Err(AppError::Client { code: code @ ErrorCode::TotpSetupRequired, message, .. }) => {
                                 let _ = session.text(error_frame(code.as_str(), message, Some("auth"))).await;
@@ -123,8 +123,7 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
         }
     };
 
-    if state
-        .limit(crate::ratelimit::WS_CONNECTS_PER_USER, actor.id.to_string())
+    if Box::pin(state.limit(crate::ratelimit::WS_CONNECTS_PER_USER, actor.id.to_string()))
         .await
         .is_err()
     {
@@ -144,12 +143,9 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Out>(state.config.ws_queue);
     let signals = Arc::new(Signals::default());
     let hub = state.realtime.hub.clone();
-    hub.connect(conn_id, actor.clone(), token_version, tx, signals.clone())
-        .await;
+    Box::pin(hub.connect(conn_id, actor.clone(), token_version, tx, signals.clone())).await;
     let user_id = actor.id;
-    let user = state
-        .db(move |conn| crate::users::queries::find(conn, user_id))
-        .await;
+    let user = Box::pin(state.db(move |conn| crate::users::queries::find(conn, user_id))).await;
     let Ok(user) = user else {
         hub.disconnect(conn_id);
         close_with(session, close::UNAUTHORIZED, "user not found").await;
@@ -186,7 +182,7 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
             Duration::from_secs((client.token_exp - chrono::Utc::now().timestamp()).max(0) as u64);
         let flow = tokio::select! {
             biased;
-            _ = signals.notify.notified() => client.on_signal(&signals, &mut close).await,
+            _ = signals.notify.notified() => Box::pin(client.on_signal(&signals, &mut close)).await,
             out = rx.recv() => match out {
                 Some(out) => client.on_out(out, &mut close).await,
                 None => Flow::Stop,
@@ -194,7 +190,9 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
             msg = stream.next() => {
                 last_seen = Instant::now();
                 match msg {
-                    Some(Ok(AggregatedMessage::Text(text))) => client.on_text(text, &mut close).await,
+                    // Boxed: handling a frame (join's replay, a post's transaction) is a large
+                    // future; inline, every idle socket's task would carry its size.
+                    Some(Ok(AggregatedMessage::Text(text))) => Box::pin(client.on_text(text, &mut close)).await,
                     Some(Ok(AggregatedMessage::Binary(_))) => {
                         client.error("bad_frame", "binary frames are not supported; send JSON text", None, &mut close).await
                     }
