@@ -88,6 +88,19 @@ pub fn lock(conn: &mut PgConnection, id: i64) -> AppResult<Ticket> {
         .ok_or_else(|| AppError::not_found("ticket"))
 }
 
+/// Locks the ticket row and hands out its next message seq (`last_seq + 1`, returned
+/// in the row) in one statement. Runs in the caller's transaction: the lock holds until
+/// commit and a rollback gives the seq back. No indexed column changes, so the update
+/// stays on its page (HOT).
+pub fn lock_next_seq(conn: &mut PgConnection, id: i64) -> AppResult<Ticket> {
+    diesel::update(tickets::table.find(id))
+        .set(tickets::last_seq.eq(tickets::last_seq + 1))
+        .returning(Ticket::as_returning())
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("ticket"))
+}
+
 /// Hands out the next number of `year`. Runs in the caller's transaction: the counter
 /// row stays locked until commit, and a rollback gives the number back (gap-free).
 fn next_number(conn: &mut PgConnection, year: i32) -> AppResult<String> {
@@ -361,7 +374,12 @@ pub fn save(
     if log.is_empty() && !bump_updated && changes.last_seq.is_none() {
         return Ok(ticket);
     }
-    changes.updated_at = Some(Utc::now());
+    // A bare `last_seq` move leaves `updated_at` alone: no indexed column changes, so
+    // PostgreSQL updates the row in place (HOT) instead of re-inserting it into every
+    // index on tickets (see `messages::queries::post`).
+    if bump_updated || !log.is_empty() {
+        changes.updated_at = Some(Utc::now());
+    }
     let row = diesel::update(tickets::table.find(ticket.id))
         .set(&changes)
         .returning(Ticket::as_returning())
