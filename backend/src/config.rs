@@ -33,6 +33,10 @@ pub struct Config {
     pub presence_ttl_secs: u64,
     /// Outgoing queue length of one socket before the slow-client policy applies.
     pub ws_queue: usize,
+    /// Message posts are stored in batches (one transaction, one WAL flush each): how
+    /// many batches may be in flight at once, and how many posts one may hold.
+    pub message_writers: usize,
+    pub message_batch: usize,
     /// How often the outbox worker looks for due mail (ms) and its first retry delay (ms).
     pub outbox_poll_ms: u64,
     pub outbox_backoff_ms: i64,
@@ -161,6 +165,10 @@ impl Config {
         let max_json_bytes = number("MAX_JSON_BYTES", 256 * 1024, 1024, 16 << 20) as usize;
         let presence_ttl_secs = number("PRESENCE_TTL_SECS", 25, 2, 30) as u64;
         let ws_queue = number("WS_QUEUE", 512, 8, 65_536) as usize;
+        let message_writers = number("MESSAGE_WRITERS", 4, 1, 64) as usize;
+        // At most 64: each post is a savepoint, and PostgreSQL tracks 64 subtransactions
+        // per transaction before every other snapshot gets slower.
+        let message_batch = number("MESSAGE_BATCH", 32, 1, 64) as usize;
         let outbox_poll_ms = number("OUTBOX_POLL_MS", 1000, 10, 60_000) as u64;
         let outbox_backoff_ms = number("OUTBOX_BACKOFF_MS", 5000, 10, 600_000);
         let sla_check_secs = number("SLA_CHECK_SECS", 30, 1, 3600) as u64;
@@ -191,6 +199,8 @@ impl Config {
             max_json_bytes,
             presence_ttl_secs,
             ws_queue,
+            message_writers,
+            message_batch,
             outbox_poll_ms,
             outbox_backoff_ms,
             sla_check_secs,

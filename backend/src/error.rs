@@ -93,6 +93,14 @@ impl AppError {
     pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
+    /// 503 + Retry-After: nothing was stored, the same request may simply be repeated.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "the database is unavailable; try again",
+        )
+    }
     pub fn internal(message: impl Into<String>) -> Self {
         AppError::Internal(message.into())
     }

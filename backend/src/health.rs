@@ -93,6 +93,18 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             m.messages_posted.load(Relaxed) as i64,
         ),
         (
+            "relay_message_batches_total",
+            "counter",
+            "Transactions the message writer committed (each stores one or more posts).",
+            m.message_batches.load(Relaxed) as i64,
+        ),
+        (
+            "relay_message_batch_posts_total",
+            "counter",
+            "Posts stored in those transactions (divided by batches: the mean batch size).",
+            m.message_batch_posts.load(Relaxed) as i64,
+        ),
+        (
             "relay_tickets_created_total",
             "counter",
             "Tickets created through this instance.",

@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
     pub realtime: Realtime,
+    /// Stores message posts in batches (`messages::writer`).
+    pub writer: crate::messages::writer::Writer,
     pub metrics: Arc<Metrics>,
     /// Attachment bytes (local directory today; the trait admits an S3-compatible store).
     pub store: Arc<dyn crate::attachments::store::Store>,
@@ -26,6 +28,9 @@ pub struct AppState {
 #[derive(Default)]
 pub struct Metrics {
     pub messages_posted: AtomicU64,
+    /// Batches the message writer stored, and the posts they held.
+    pub message_batches: AtomicU64,
+    pub message_batch_posts: AtomicU64,
     pub tickets_created: AtomicU64,
 }
 
@@ -45,11 +50,19 @@ impl AppState {
         let store = Arc::new(crate::attachments::store::LocalStore::new(
             config.upload_dir.clone(),
         ));
+        let metrics = Arc::<Metrics>::default();
+        let writer = crate::messages::writer::Writer::spawn(
+            pool.clone(),
+            metrics.clone(),
+            config.message_writers,
+            config.message_batch,
+        );
         Ok(AppState {
             config,
+            writer,
             pool,
             realtime,
-            metrics: Arc::default(),
+            metrics,
             store,
             limiter,
             started: Instant::now(),

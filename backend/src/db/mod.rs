@@ -82,6 +82,12 @@ where
     .await?
 }
 
+/// Marks the connection this thread holds as lost, for a caller of `run` that answers
+/// `Ok` although a query inside failed that way (a batch reporting per item).
+pub fn mark_lost() {
+    LOST.with(|l| l.set(true));
+}
+
 /// Is this the unique-constraint violation named `constraint`?
 pub fn is_unique_violation(e: &diesel::result::Error, constraint: &str) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(

@@ -1,11 +1,12 @@
-//! The one code path that posts a message, for REST and WebSocket alike: store it (see
-//! `queries::post`), then, after commit, fan it out and announce ticket changes.
+//! The one code path that posts a message, for REST and WebSocket alike: store it (the
+//! batching `writer`, then `queries::post`), then, after commit, fan it out and
+//! announce ticket changes.
 
-use super::queries::{self, Posted};
+use super::queries::Posted;
+use super::writer::PostRequest;
 use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::state::AppState;
-use relay_protocol::users::Role;
 use uuid::Uuid;
 
 pub async fn post(
@@ -20,16 +21,13 @@ pub async fn post(
         .limit(crate::ratelimit::MESSAGES_PER_USER, actor.id.to_string())
         .await?;
     let (posted, views) = state
-        .db(move |conn| {
-            let posted = queries::post(conn, &actor, ticket_id, &body, internal, client_id)?;
-            let views = if posted.ticket_changed {
-                let staff = crate::tickets::queries::view(conn, Role::Technician, &posted.ticket)?;
-                let customer = crate::tickets::queries::view(conn, Role::Customer, &posted.ticket)?;
-                Some((staff, customer))
-            } else {
-                None
-            };
-            Ok((posted, views))
+        .writer
+        .post(PostRequest {
+            actor,
+            ticket_id,
+            body,
+            internal,
+            client_id,
         })
         .await?;
     if !posted.replayed {

@@ -131,3 +131,133 @@ async fn seq_is_strictly_increasing_and_gap_free_under_concurrent_posts() {
     assert_eq!(s, vec![1, 2, 3]);
     app.stop().await;
 }
+
+/// Reads one counter of this instance from `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> u64 {
+    let m = app.send("GET", "/metrics", None, None).await;
+    let text = m.body.as_str().unwrap().to_owned();
+    let prefix = format!("{name}{{instance=\"test\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Posts are stored in batches (one transaction, a savepoint each). Posts that fail in
+/// the same batch as good ones fail alone: nothing of theirs is stored, nothing of the
+/// others is lost, every seq is handed out once, and retries of one client_id inside a
+/// batch still store one message.
+#[actix_web::test]
+async fn failing_posts_in_a_batch_fail_alone() {
+    // One writer: while it stores a batch, every other post queues for the next one.
+    let app = TestApp::start_with(|c| {
+        c.message_writers = 1;
+        c.message_batch = 64;
+    })
+    .await;
+    let c = app.user("customer", "Mixed").await;
+    let other = app.user("customer", "Outsider").await;
+    let t = app.ticket(&c, "batched").await;
+    let id = t["id"].as_i64().unwrap();
+    let closed = app.ticket(&c, "already closed").await;
+    let closed_id = closed["id"].as_i64().unwrap();
+    app.patch(
+        format!("/api/tickets/{closed_id}"),
+        &c.token,
+        json!({"status": "closed"}),
+    )
+    .await
+    .ok();
+    let batches_before = metric(&app, "relay_message_batches_total").await;
+    let posts_before = metric(&app, "relay_message_batch_posts_total").await;
+
+    let retried = uuid::Uuid::new_v4();
+    let path = format!("/api/tickets/{id}/messages");
+    let mut requests = Vec::new();
+    for round in 0..6 {
+        for i in 0..4 {
+            let body =
+                json!({"body": format!("good {round}.{i}"), "client_id": uuid::Uuid::new_v4()});
+            requests.push(("good", app.post(path.clone(), &c.token, body)));
+        }
+        requests.push((
+            "outsider",
+            app.post(
+                path.clone(),
+                &other.token,
+                json!({"body": "let me in", "client_id": uuid::Uuid::new_v4()}),
+            ),
+        ));
+        requests.push((
+            "internal",
+            app.post(
+                path.clone(),
+                &c.token,
+                json!({"body": "a note", "internal": true, "client_id": uuid::Uuid::new_v4()}),
+            ),
+        ));
+        requests.push((
+            "closed",
+            app.post(
+                format!("/api/tickets/{closed_id}/messages"),
+                &c.token,
+                json!({"body": "hello?", "client_id": uuid::Uuid::new_v4()}),
+            ),
+        ));
+        requests.push((
+            "retry",
+            app.post(
+                path.clone(),
+                &c.token,
+                json!({"body": "once", "client_id": retried}),
+            ),
+        ));
+    }
+    let kinds: Vec<&str> = requests.iter().map(|(k, _)| *k).collect();
+    let results = join_all(requests.into_iter().map(|(_, f)| f)).await;
+    let mut retry_ids = BTreeSet::new();
+    let mut retry_created = 0;
+    for (kind, r) in kinds.iter().zip(&results) {
+        match *kind {
+            "good" => assert_eq!(r.status, 201, "{}", r.body),
+            "outsider" => r.expect_error(404, "not_found"),
+            "internal" => r.expect_error(403, "forbidden"),
+            "closed" => r.expect_error(409, "ticket_closed"),
+            _ => {
+                retry_ids.insert(r.ok()["id"].as_i64().unwrap());
+                retry_created += usize::from(r.status == 201);
+            }
+        }
+    }
+    assert_eq!(
+        retry_ids.len(),
+        1,
+        "every retry answers with the same message"
+    );
+    assert_eq!(retry_created, 1, "exactly one retry stored it");
+
+    let list = app.get(format!("{path}?limit=500"), &c.token).await;
+    let items = list.ok()["items"].as_array().unwrap().clone();
+    let seqs: Vec<i64> = items.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=25).collect::<Vec<i64>>(),
+        "24 good + 1 retried, gap-free"
+    );
+    assert!(items
+        .iter()
+        .all(|m| m["body"] != "let me in" && m["body"] != "a note"));
+    let closed_list = app
+        .get(format!("/api/tickets/{closed_id}/messages"), &c.token)
+        .await;
+    assert!(closed_list.ok()["items"].as_array().unwrap().is_empty());
+
+    // And they really were batched: fewer transactions than posts.
+    let batches = metric(&app, "relay_message_batches_total").await - batches_before;
+    let posts = metric(&app, "relay_message_batch_posts_total").await - posts_before;
+    // The outsider is refused before the writer (the ticket is not visible to them).
+    assert_eq!(posts, 42, "every other post went through the writer");
+    assert!(batches < posts, "{batches} transactions for {posts} posts");
+    app.stop().await;
+}
