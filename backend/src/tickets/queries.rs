@@ -693,10 +693,93 @@ fn parse_list<T: Copy>(
 /// ticket in sort order probing its messages, 80–150 ms for a rare word at 1M tickets),
 /// so each half is its own query, planned on its own index, and the two pages are merged
 /// by the sort key.
+/// A half is either walked in sort order, testing each ticket (fast when the term is
+/// common: the page fills within a few rows), or, for a rare term, answered from the
+/// GIN index first (the tickets it names, then sorted). The planner cannot tell the two
+/// apart for a term missing from its statistics (it guesses 0.5% of rows and walks: 2 s
+/// for an absent word at 5M messages). So a term the statistics know as common is walked;
+/// any other is probed in the index for at most `GIN_FIRST + 1` matches, and a rare one
+/// answered from them.
 #[derive(Clone, Copy)]
 enum SearchHalf<'a> {
     Ticket(&'a str),
     Messages(&'a str),
+    Ids(&'a [i64]),
+}
+
+/// A term matching at most this many rows of a half counts as rare.
+const GIN_FIRST: i64 = 2000;
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Expected share of `table`'s rows below which a term is probed as possibly rare.
+const COMMON_SHARE: f64 = 0.002;
+
+#[derive(QueryableByName)]
+struct Share {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+    share: Option<f64>,
+}
+
+/// Whether the planner's statistics call `text` common in `table`: every word in the
+/// most-common list, their frequencies multiplied (as the planner does) at least
+/// `COMMON_SHARE`. Then walking in sort order fills a page within a few hundred rows and
+/// no probe is needed; anything else (a word missing from the list, no statistics yet)
+/// is probed.
+fn term_is_common(conn: &mut PgConnection, table: &str, text: &str) -> AppResult<bool> {
+    let rows: Vec<Share> = diesel::sql_query(
+        "SELECT exp(sum(ln(greatest(coalesce(s.most_common_elem_freqs[ \
+             array_position(s.most_common_elems::text::text[], w)], 0), 1e-12)))) AS share \
+         FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS w \
+         CROSS JOIN pg_stats s \
+         WHERE s.schemaname = current_schema() AND s.tablename = $2 AND s.attname = 'search'",
+    )
+    .bind::<Text, _>(text)
+    .bind::<Text, _>(table)
+    .load(conn)?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.share)
+        .is_some_and(|share| share >= COMMON_SHARE))
+}
+
+/// The tickets a rare term names in one half (`None`: the term is common there).
+fn rare_matches(conn: &mut PgConnection, half: SearchHalf<'_>) -> AppResult<Option<Vec<i64>>> {
+    let table = match half {
+        SearchHalf::Ticket(_) => "tickets",
+        _ => "messages",
+    };
+    if let SearchHalf::Ticket(t) | SearchHalf::Messages(t) = half {
+        if term_is_common(conn, table, t)? {
+            return Ok(None);
+        }
+    }
+    let (sql, text) = match half {
+        SearchHalf::Ticket(t) => (
+            "SELECT id FROM tickets WHERE search @@ websearch_to_tsquery('english', $1) LIMIT $2",
+            t,
+        ),
+        SearchHalf::Messages(t) => (
+            "SELECT ticket_id AS id FROM messages WHERE search @@ websearch_to_tsquery('english', $1) LIMIT $2",
+            t,
+        ),
+        SearchHalf::Ids(ids) => return Ok(Some(ids.to_vec())),
+    };
+    let rows: Vec<IdRow> = diesel::sql_query(sql)
+        .bind::<Text, _>(text)
+        .bind::<diesel::sql_types::BigInt, _>(GIN_FIRST + 1)
+        .load(conn)?;
+    if rows.len() as i64 > GIN_FIRST {
+        return Ok(None);
+    }
+    let mut ids: Vec<i64> = rows.into_iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Some(ids))
 }
 
 type TicketQuery<'a> = tickets::BoxedQuery<
@@ -851,6 +934,9 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
                         .sql("))"),
                 );
             }
+            Some(SearchHalf::Ids(ids)) => {
+                query = query.filter(tickets::id.eq_any(ids.to_vec()));
+            }
             None => {}
         }
 
@@ -944,8 +1030,17 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
                 .read_only()
                 .repeatable_read()
                 .run(|conn| {
-                    let direct: Vec<Ticket> = build(Some(SearchHalf::Ticket(text)))?.load(conn)?;
-                    let via: Vec<Ticket> = build(Some(SearchHalf::Messages(text)))?.load(conn)?;
+                    let mut halves = Vec::with_capacity(2);
+                    for half in [SearchHalf::Ticket(text), SearchHalf::Messages(text)] {
+                        let rows: Vec<Ticket> = match rare_matches(conn, half)? {
+                            Some(ids) if ids.is_empty() => Vec::new(),
+                            Some(ids) => build(Some(SearchHalf::Ids(&ids)))?.load(conn)?,
+                            None => build(Some(half))?.load(conn)?,
+                        };
+                        halves.push(rows);
+                    }
+                    let via = halves.pop().unwrap_or_default();
+                    let direct = halves.pop().unwrap_or_default();
                     AppResult::Ok((direct, via))
                 })?;
             direct.extend(via_messages);
