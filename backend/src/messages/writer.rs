@@ -189,9 +189,13 @@ fn store_one(conn: &mut PgConnection, r: &PostRequest) -> AppResult<Stored> {
         r.client_id,
     )?;
     let views = if posted.ticket_changed {
-        let staff = crate::tickets::queries::view(conn, Role::Technician, &posted.ticket)?;
-        let customer = crate::tickets::queries::view(conn, Role::Customer, &posted.ticket)?;
-        Some((staff, customer))
+        // In a savepoint of its own: inside a batch, a failed read must not leave the
+        // batch's transaction aborted under the posts that follow.
+        Some(conn.transaction(|conn| {
+            let staff = crate::tickets::queries::view(conn, Role::Technician, &posted.ticket)?;
+            let customer = crate::tickets::queries::view(conn, Role::Customer, &posted.ticket)?;
+            AppResult::Ok((staff, customer))
+        })?)
     } else {
         None
     };

@@ -374,12 +374,7 @@ pub fn save(
     if log.is_empty() && !bump_updated && changes.last_seq.is_none() {
         return Ok(ticket);
     }
-    // A bare `last_seq` move leaves `updated_at` alone: no indexed column changes, so
-    // PostgreSQL updates the row in place (HOT) instead of re-inserting it into every
-    // index on tickets (see `messages::queries::post`).
-    if bump_updated || !log.is_empty() {
-        changes.updated_at = Some(Utc::now());
-    }
+    changes.updated_at = Some(Utc::now());
     let row = diesel::update(tickets::table.find(ticket.id))
         .set(&changes)
         .returning(Ticket::as_returning())
@@ -693,6 +688,7 @@ fn parse_list<T: Copy>(
 /// ticket in sort order probing its messages, 80–150 ms for a rare word at 1M tickets),
 /// so each half is its own query, planned on its own index, and the two pages are merged
 /// by the sort key.
+///
 /// A half is either walked in sort order, testing each ticket (fast when the term is
 /// common: the page fills within a few rows), or, for a rare term, answered from the
 /// GIN index first (the tickets it names, then sorted). The planner cannot tell the two
