@@ -51,11 +51,14 @@ fn pool() -> &'static Mutex<mpsc::Sender<Job>> {
             let _ = std::thread::Builder::new()
                 .name(format!("bcrypt-{i}"))
                 .spawn(move || {
-                    // Below chat, PostgreSQL and Redis in the kernel's eyes (lowest
-                    // niceness); a failure only means ordinary priority.
-                    let _ = thread_priority::set_current_thread_priority(
-                        thread_priority::ThreadPriority::Min,
-                    );
+                    // Below chat, PostgreSQL and Redis in the kernel's eyes: SCHED_IDLE
+                    // where Linux allows it (runs only on CPU nobody else wants), else
+                    // the lowest niceness; a failure only means ordinary priority.
+                    if !idle_policy() {
+                        let _ = thread_priority::set_current_thread_priority(
+                            thread_priority::ThreadPriority::Min,
+                        );
+                    }
                     loop {
                         let job = match rx.lock() {
                             Ok(rx) => rx.recv(),
@@ -70,6 +73,26 @@ fn pool() -> &'static Mutex<mpsc::Sender<Job>> {
         }
         Mutex::new(tx)
     })
+}
+
+/// Puts the calling thread in the SCHED_IDLE class.
+#[cfg(target_os = "linux")]
+fn idle_policy() -> bool {
+    use thread_priority::unix::{
+        set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+        ThreadSchedulePolicy,
+    };
+    set_thread_priority_and_policy(
+        thread_native_id(),
+        thread_priority::ThreadPriority::Min,
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+    )
+    .is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn idle_policy() -> bool {
+    false
 }
 
 /// Runs `f` on a hashing thread; a queue longer than `QUEUE_WAIT` answers 503.
