@@ -745,26 +745,22 @@ fn term_is_common(conn: &mut PgConnection, table: &str, text: &str) -> AppResult
 
 /// The tickets a rare term names in one half (`None`: the term is common there).
 fn rare_matches(conn: &mut PgConnection, half: SearchHalf<'_>) -> AppResult<Option<Vec<i64>>> {
-    let table = match half {
-        SearchHalf::Ticket(_) => "tickets",
-        _ => "messages",
-    };
-    if let SearchHalf::Ticket(t) | SearchHalf::Messages(t) = half {
-        if term_is_common(conn, table, t)? {
-            return Ok(None);
-        }
-    }
-    let (sql, text) = match half {
+    let (table, sql, text) = match half {
         SearchHalf::Ticket(t) => (
+            "tickets",
             "SELECT id FROM tickets WHERE search @@ websearch_to_tsquery('english', $1) LIMIT $2",
             t,
         ),
         SearchHalf::Messages(t) => (
+            "messages",
             "SELECT ticket_id AS id FROM messages WHERE search @@ websearch_to_tsquery('english', $1) LIMIT $2",
             t,
         ),
         SearchHalf::Ids(ids) => return Ok(Some(ids.to_vec())),
     };
+    if term_is_common(conn, table, text)? {
+        return Ok(None);
+    }
     let rows: Vec<IdRow> = diesel::sql_query(sql)
         .bind::<Text, _>(text)
         .bind::<diesel::sql_types::BigInt, _>(GIN_FIRST + 1)
