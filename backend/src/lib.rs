@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod ratelimit;
 pub mod realtime;
 pub mod seed;
+pub mod server;
 pub mod sla;
 pub mod state;
 pub mod tickets;
@@ -79,7 +80,10 @@ pub fn app(
         .wrap_fn(http::echo_request_id)
         .wrap(tracing_actix_web::TracingLogger::default())
         .configure(health::configure)
-        .service(web::resource("/ws").route(web::get().to(realtime::routes::ws)))
+        .service(
+            web::resource(realtime::routes::PATH)
+                .route(web::get().to(realtime::routes::not_upgraded)),
+        )
         .service(
             web::scope("/api")
                 .wrap(http::cors(&allowed_origins))

@@ -118,11 +118,15 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             bus = state.realtime.bus.kind(), "serving");
         relay_desk::start_background(&state);
         let s = state.clone();
-        let server = actix_web::HttpServer::new(move || relay_desk::app(s.clone()))
-            .bind(bind)?
-            .disable_signals()
-            .shutdown_timeout(10)
-            .run();
+        let listener = std::net::TcpListener::bind(bind)?;
+        let server = relay_desk::server::start(
+            s,
+            listener,
+            relay_desk::server::Options {
+                workers: None,
+                shutdown_timeout: 10,
+            },
+        )?;
         let handle = server.handle();
         // Graceful shutdown: tell every socket to reconnect elsewhere, leave presence,
         // then stop accepting and drain HTTP requests.

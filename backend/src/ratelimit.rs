@@ -170,13 +170,21 @@ impl Limiter for RedisLimiter {
 /// The client's address: the peer, or `X-Real-IP` when `TRUST_PROXY` says a proxy we
 /// control (nginx) sets it.
 pub fn client_ip(req: &actix_web::HttpRequest, trust_proxy: bool) -> String {
+    client_ip_of(req.headers(), req.peer_addr(), trust_proxy)
+}
+
+/// `client_ip` from the parts, for requests that never become an `HttpRequest` (upgrades).
+pub fn client_ip_of(
+    headers: &actix_web::http::header::HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    trust_proxy: bool,
+) -> String {
     if trust_proxy {
-        if let Some(ip) = req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()) {
+        if let Some(ip) = headers.get("x-real-ip").and_then(|v| v.to_str().ok()) {
             return ip.trim().to_owned();
         }
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
+    peer.map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
 }
 

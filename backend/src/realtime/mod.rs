@@ -12,6 +12,7 @@ pub mod hub;
 pub mod presence;
 pub mod routes;
 pub mod session;
+pub mod socket;
 
 use crate::config::Config;
 use crate::db::PgPool;

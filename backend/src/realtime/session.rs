@@ -6,13 +6,12 @@
 
 use super::event::{BusEvent, Channel};
 use super::hub::{close, Out, Signals};
+use super::socket::{self, Incoming, Reader, Writer};
 use crate::auth::policy::{check_ticket, TicketAction};
 use crate::auth::{extract, Actor};
 use crate::error::AppError;
 use crate::state::AppState;
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
-use futures_util::StreamExt;
 use relay_protocol::ws::{ClientFrame, ServerFrame};
 use relay_protocol::ErrorCode;
 use relay_protocol::{TicketId, UserId};
@@ -41,7 +40,7 @@ enum Flow {
 
 struct Client {
     state: AppState,
-    session: Session,
+    writer: Writer,
     actor: Actor,
     token_version: i32,
     token_exp: i64,
@@ -64,61 +63,59 @@ fn error_frame(code: &str, message: impl Into<String>, reference: Option<&str>) 
     })
 }
 
-/// Sends a close frame, but never waits long for a client that does not read: dropping
-/// the session ends the connection anyway.
-async fn close_with(session: Session, code: u16, reason: &str) {
-    let closing = session.close(Some(CloseReason {
-        code: CloseCode::Other(code),
-        description: Some(reason.to_owned()),
-    }));
-    let _ = tokio::time::timeout(Duration::from_secs(2), closing).await;
-}
-
 /// Verifies a token: (actor, token version, expiry).
 async fn verify(state: &AppState, token: &str) -> Result<(Actor, i32, i64), AppError> {
     let (actor, claims) = extract::authenticate_claims(state, token).await?;
     Ok((actor, claims.ver, claims.exp))
 }
 
-pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMessageStream) {
+pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
     // 1. The first frame must be `auth`, within five seconds. Tokens never go in URLs.
     let deadline = tokio::time::sleep(AUTH_TIMEOUT);
     tokio::pin!(deadline);
     let (actor, token_version, token_exp) = loop {
         tokio::select! {
             _ = &mut deadline => {
-                close_with(session, close::UNAUTHORIZED, "authenticate within 5 seconds").await;
+                socket::close(reader, writer, Some((close::UNAUTHORIZED, "authenticate within 5 seconds"))).await;
                 return;
             }
-            msg = stream.next() => match msg {
-                Some(Ok(AggregatedMessage::Text(text))) => {
+            msg = reader.next() => match msg {
+                Some(Ok(Incoming::Text(text))) => {
                     match ClientFrame::decode(&text) {
                         Ok(ClientFrame::Auth { token }) => match Box::pin(verify(&state, &token)).await {
                             Ok(v) => break v,
                             Err(AppError::Client { code: code @ ErrorCode::TotpSetupRequired, message, .. }) => {
-                                let _ = session.text(error_frame(code.as_str(), message, Some("auth"))).await;
-                                close_with(session, close::UNAUTHORIZED, "set up two-factor sign-in first").await;
+                                let _ = writer.text(error_frame(code.as_str(), message, Some("auth"))).await;
+                                socket::close(reader, writer, Some((close::UNAUTHORIZED, "set up two-factor sign-in first"))).await;
                                 return;
                             }
                             Err(_) => {
-                                let _ = session.text(error_frame("invalid_token", "the access token is invalid, expired or revoked", Some("auth"))).await;
-                                close_with(session, close::UNAUTHORIZED, "invalid token").await;
+                                let _ = writer.text(error_frame("invalid_token", "the access token is invalid, expired or revoked", Some("auth"))).await;
+                                socket::close(reader, writer, Some((close::UNAUTHORIZED, "invalid token"))).await;
                                 return;
                             }
                         },
                         Ok(other) => {
-                            let _ = session.text(error_frame("auth_required", "send {\"type\":\"auth\",\"token\":...} first", Some(other.kind()))).await;
-                            close_with(session, close::UNAUTHORIZED, "authenticate first").await;
+                            let _ = writer.text(error_frame("auth_required", "send {\"type\":\"auth\",\"token\":...} first", Some(other.kind()))).await;
+                            socket::close(reader, writer, Some((close::UNAUTHORIZED, "authenticate first"))).await;
                             return;
                         }
                         Err(_) => {
-                            let _ = session.text(error_frame("bad_frame", "expected {\"type\":\"auth\",\"token\":...}", None)).await;
+                            let _ = writer.text(error_frame("bad_frame", "expected {\"type\":\"auth\",\"token\":...}", None)).await;
                         }
                     }
                 }
-                Some(Ok(AggregatedMessage::Ping(b))) => { let _ = session.pong(&b).await; }
+                Some(Ok(Incoming::Ping(b))) => { let _ = writer.pong(b).await; }
+                Some(Ok(Incoming::Close)) => {
+                    socket::close_answer(reader, writer).await;
+                    return;
+                }
                 Some(Ok(_)) => {}
-                Some(Err(_)) | None => return,
+                Some(Err(e)) => {
+                    socket::close(reader, writer, Some((e.close_code(), &e.reason()))).await;
+                    return;
+                }
+                None => return,
             }
         }
     };
@@ -127,14 +124,14 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
         .await
         .is_err()
     {
-        let _ = session
+        let _ = writer
             .text(error_frame(
                 "rate_limited",
                 "too many connections; wait a minute",
                 Some("auth"),
             ))
             .await;
-        close_with(session, close::ABUSE, "too many connections").await;
+        socket::close(reader, writer, Some((close::ABUSE, "too many connections"))).await;
         return;
     }
 
@@ -148,21 +145,26 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
     let user = Box::pin(state.db(move |conn| crate::users::queries::find(conn, user_id))).await;
     let Ok(user) = user else {
         hub.disconnect(conn_id);
-        close_with(session, close::UNAUTHORIZED, "user not found").await;
+        socket::close(
+            reader,
+            writer,
+            Some((close::UNAUTHORIZED, "user not found")),
+        )
+        .await;
         return;
     };
     let ready = ServerFrame::Ready {
         user: user.view(),
         connection_id: format!("{}-{conn_id}", state.config.instance_id),
     };
-    if session.text(encode(&ready)).await.is_err() {
+    if writer.text(encode(&ready)).await.is_err() {
         hub.disconnect(conn_id);
         return;
     }
 
     let mut client = Client {
         state,
-        session,
+        writer,
         actor,
         token_version,
         token_exp,
@@ -175,6 +177,9 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
     heartbeat.tick().await;
     let mut last_seen = Instant::now();
     let mut close: Option<(u16, String)> = None;
+    // The client closed (answer its close frame) or vanished (nothing to answer).
+    let mut answer_close = false;
+    let mut gone = false;
 
     // 3. The loop.
     loop {
@@ -187,32 +192,38 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
                 Some(out) => client.on_out(out, &mut close).await,
                 None => Flow::Stop,
             },
-            msg = stream.next() => {
+            msg = reader.next() => {
                 last_seen = Instant::now();
                 match msg {
                     // Boxed: handling a frame (join's replay, a post's transaction) is a large
                     // future; inline, every idle socket's task would carry its size.
-                    Some(Ok(AggregatedMessage::Text(text))) => Box::pin(client.on_text(text, &mut close)).await,
-                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                    Some(Ok(Incoming::Text(text))) => Box::pin(client.on_text(text, &mut close)).await,
+                    Some(Ok(Incoming::Binary(_))) => {
                         client.error("bad_frame", "binary frames are not supported; send JSON text", None, &mut close).await
                     }
-                    Some(Ok(AggregatedMessage::Ping(b))) => {
-                        if client.session.pong(&b).await.is_err() { Flow::Stop } else { Flow::Continue }
+                    Some(Ok(Incoming::Ping(b))) => {
+                        if client.writer.pong(b).await.is_err() { Flow::Stop } else { Flow::Continue }
                     }
-                    Some(Ok(AggregatedMessage::Pong(_))) => Flow::Continue,
-                    Some(Ok(AggregatedMessage::Close(_))) | None => Flow::Stop,
-                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
-                        close = Some((close::TOO_BIG, "frame too large".into()));
+                    Some(Ok(Incoming::Pong)) => Flow::Continue,
+                    Some(Ok(Incoming::Close)) => {
+                        answer_close = true;
                         Flow::Stop
                     }
-                    Some(Err(_)) => Flow::Stop,
+                    Some(Err(e)) => {
+                        close = Some((e.close_code(), e.reason()));
+                        Flow::Stop
+                    }
+                    None => {
+                        gone = true;
+                        Flow::Stop
+                    }
                 }
             }
             _ = heartbeat.tick() => {
                 if last_seen.elapsed() > PONG_TIMEOUT {
                     close = Some((close::GOING_AWAY, "no pong within 60 seconds".into()));
                     Flow::Stop
-                } else if client.session.ping(b"rd").await.is_err() {
+                } else if client.writer.ping(b"rd").await.is_err() {
                     Flow::Stop
                 } else {
                     Flow::Continue
@@ -228,18 +239,23 @@ pub async fn run(state: AppState, mut session: Session, mut stream: AggregatedMe
         }
     }
     client.state.realtime.hub.disconnect(client.conn_id);
-    match close {
-        Some((code, reason)) => close_with(client.session, code, &reason).await,
-        None => {
-            let _ = tokio::time::timeout(Duration::from_secs(2), client.session.close(None)).await;
-        }
+    if gone {
+        return;
     }
+    if answer_close {
+        socket::close_answer(reader, client.writer).await;
+        return;
+    }
+    let close = close
+        .as_ref()
+        .map(|(code, reason)| (*code, reason.as_str()));
+    socket::close(reader, client.writer, close).await;
 }
 
 impl Client {
     async fn send(&mut self, frame: ByteString) -> Flow {
         // A client that stops reading is cut off instead of holding anything up.
-        match tokio::time::timeout(SEND_TIMEOUT, self.session.text(frame)).await {
+        match tokio::time::timeout(SEND_TIMEOUT, self.writer.text(frame)).await {
             Ok(Ok(())) => Flow::Continue,
             _ => Flow::Stop,
         }

@@ -45,6 +45,117 @@ async fn origin_and_auth_are_enforced() {
     app.stop().await;
 }
 
+/// The transport under the protocol: refusals with the envelope, bytes that arrive with
+/// the handshake, fragmented messages, pings, and both ways of closing.
+#[actix_web::test]
+async fn websocket_transport_handshake_fragments_pings_and_closes() {
+    use crate::common::ws::raw;
+    use actix_http::ws::{Frame, Item, Message};
+    let app = TestApp::start().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let c = app.user("customer", "Cora").await;
+
+    // Refusals are HTTP answers with SPEC's envelope, and nothing is upgraded.
+    let (status, head, body, _) =
+        raw::open(&addr, &raw::handshake(&addr, "/ws", "http://evil.test")).await;
+    assert_eq!(status, 403, "{head}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]["code"],
+        "forbidden"
+    );
+    assert!(
+        head.to_ascii_lowercase().contains("x-request-id:"),
+        "{head}"
+    );
+    let (status, _, body, _) =
+        raw::open(&addr, &raw::handshake(&addr, "/api/tickets", ORIGIN)).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]["code"],
+        "not_found"
+    );
+    let plain = format!("GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let (status, head, body, _) = raw::open(&addr, plain.as_bytes()).await;
+    assert_eq!(status, 426, "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("upgrade: websocket"),
+        "{head}"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]["code"],
+        "bad_request"
+    );
+
+    // The auth frame in the same write as the handshake is read, not lost.
+    let auth = json!({"type": "auth", "token": c.token}).to_string();
+    let mut bytes = raw::handshake(&addr, "/ws", ORIGIN);
+    bytes.extend(raw::frame(0x1, auth.as_bytes()));
+    let (status, head, _, mut s) = raw::open(&addr, &bytes).await;
+    assert_eq!(status, 101, "{head}");
+    let (op, payload) = raw::read_frame(&mut s).await;
+    let ready: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!((op, ready["type"].as_str()), (0x1, Some("ready")));
+    assert_eq!(ready["user"]["id"], c.id);
+
+    // Auth in three fragments is one message; a ping gets its pong.
+    let mut ws = Ws::open(&app.ws_url(), Some(ORIGIN)).await.unwrap();
+    let (a, rest) = auth.split_at(5);
+    let (b, z) = rest.split_at(rest.len() / 2);
+    ws.send_message(Message::Continuation(Item::FirstText(a.to_owned().into())))
+        .await;
+    ws.send_message(Message::Continuation(Item::Continue(b.to_owned().into())))
+        .await;
+    ws.send_message(Message::Continuation(Item::Last(z.to_owned().into())))
+        .await;
+    ws.expect(|f| f["type"] == "ready", 5).await;
+    ws.send_message(Message::Ping("are you there".into())).await;
+    let pong = loop {
+        match ws.next_frame(Duration::from_secs(5)).await {
+            Some(Frame::Pong(p)) => break p,
+            Some(Frame::Text(_)) => {}
+            other => panic!("expected a pong, got {other:?}"),
+        }
+    };
+    assert_eq!(&pong[..], b"are you there");
+
+    // The client closes: the server answers with a close frame.
+    ws.send_message(Message::Close(None)).await;
+    loop {
+        match ws.next_frame(Duration::from_secs(5)).await {
+            Some(Frame::Close(_)) => break,
+            Some(Frame::Text(_)) => {}
+            other => panic!("expected the close answer, got {other:?}"),
+        }
+    }
+
+    // A joined text message that is not UTF-8 closes with 1007; a continuation with
+    // nothing to continue breaks the protocol: 1002.
+    let (mut ws, _) = Ws::connect(&app.ws_url(), &c.token).await;
+    ws.send_message(Message::Continuation(Item::FirstText(
+        vec![b'{', 0xff].into(),
+    )))
+    .await;
+    ws.send_message(Message::Continuation(Item::Last(vec![0xfe, b'}'].into())))
+        .await;
+    assert_eq!(ws.expect_close(5).await, Some(1007));
+    let mut bytes = raw::handshake(&addr, "/ws", ORIGIN);
+    bytes.extend(raw::frame(0x1, auth.as_bytes()));
+    bytes.extend(raw::frame(0x0, b"stray"));
+    let (_, _, _, mut s) = raw::open(&addr, &bytes).await;
+    let close = loop {
+        match raw::read_frame(&mut s).await {
+            (0x8, payload) => break payload,
+            (0x1, _) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(u16::from_be_bytes([close[0], close[1]]), 1002);
+    // The server itself is unaffected.
+    let (_ws, ready) = Ws::connect(&app.ws_url(), &c.token).await;
+    assert_eq!(ready["user"]["id"], c.id);
+    app.stop().await;
+}
+
 #[actix_web::test]
 async fn bad_frames_get_errors_and_the_socket_lives_on() {
     let app = TestApp::start().await;

@@ -1,6 +1,6 @@
 //! Test harness: a real PostgreSQL (from `TEST_DATABASE_URL`, started by scripts/test),
 //! migrations run once into a template, a fresh database per test, and the real app
-//! (built by `relay_desk::app`, like production) on a real port.
+//! (built by `relay_desk::server`, like production) on a real port.
 
 use actix_web::http::StatusCode;
 use diesel::prelude::*;
@@ -236,13 +236,15 @@ impl TestApp {
         let pool = db::build_pool(&config.database_url, config.db_pool_size).unwrap();
         let state = AppState::start(config, pool).await.unwrap();
         let s = state.clone();
-        let server = actix_web::HttpServer::new(move || relay_desk::app(s.clone()))
-            .workers(2)
-            .disable_signals()
-            .shutdown_timeout(1)
-            .listen(listener)
-            .unwrap()
-            .run();
+        let server = relay_desk::server::start(
+            s,
+            listener,
+            relay_desk::server::Options {
+                workers: Some(2),
+                shutdown_timeout: 1,
+            },
+        )
+        .unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
         let client = awc::Client::builder()

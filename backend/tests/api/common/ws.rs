@@ -60,6 +60,19 @@ impl Ws {
         let _ = self.framed.send(Message::Text(s.into())).await;
     }
 
+    /// Sends any WebSocket message: fragments, pings, a close.
+    pub async fn send_message(&mut self, m: Message) {
+        let _ = self.framed.send(m).await;
+    }
+
+    /// The next frame of any kind (pings included, not answered), as the codec gives it.
+    pub async fn next_frame(&mut self, timeout: Duration) -> Option<Frame> {
+        match tokio::time::timeout(timeout, self.framed.next()).await {
+            Ok(Some(Ok(f))) => Some(f),
+            _ => None,
+        }
+    }
+
     /// The next frame or close within `timeout`; `None` on timeout.
     pub async fn next(&mut self, timeout: Duration) -> Option<Event> {
         if let Some(c) = self.closed {
@@ -155,5 +168,108 @@ impl Ws {
             .filter(|f| f["type"] == "message" && f["ticket_id"] == ticket_id)
             .map(|f| f["seq"].as_i64().unwrap())
             .collect()
+    }
+}
+
+/// A WebSocket spoken by hand over TCP, for what a codec-level client cannot do:
+/// bytes after the handshake in the same write, a look at the refusal's body.
+pub mod raw {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// The request head of an upgrade to `path` (`origin` as the Origin header).
+    pub fn handshake(host: &str, path: &str, origin: &str) -> Vec<u8> {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    /// A client frame: FIN and `opcode`, masked as RFC 6455 requires of clients.
+    pub fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mask = [0x37u8, 0xfa, 0x21, 0x3d];
+        let mut out = vec![0x80 | opcode];
+        match payload.len() {
+            n if n < 126 => out.push(0x80 | n as u8),
+            n if n <= u16::MAX as usize => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                out.push(0x80 | 127);
+                out.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&mask);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        out
+    }
+
+    /// Connects, writes `bytes` in one go, and reads the response head and, for a
+    /// refusal, its body: (status, head, body, the stream for more).
+    pub async fn open(addr: &str, bytes: &[u8]) -> (u16, String, String, TcpStream) {
+        within(open_inner(addr, bytes)).await
+    }
+
+    async fn open_inner(addr: &str, bytes: &[u8]) -> (u16, String, String, TcpStream) {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(bytes).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut b = [0u8; 1];
+            assert_eq!(
+                s.read(&mut b).await.unwrap(),
+                1,
+                "connection closed in the head"
+            );
+            head.push(b[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let status: u16 = head[9..12].parse().unwrap();
+        let len = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        s.read_exact(&mut body).await.unwrap();
+        (status, head, String::from_utf8(body).unwrap(), s)
+    }
+
+    /// Reads one unmasked server frame: (opcode, payload).
+    pub async fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+        within(read_frame_inner(s)).await
+    }
+
+    async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(std::time::Duration::from_secs(10), f)
+            .await
+            .unwrap_or_else(|_| panic!("no answer within 10 s"))
+    }
+
+    async fn read_frame_inner(s: &mut TcpStream) -> (u8, Vec<u8>) {
+        let mut h = [0u8; 2];
+        s.read_exact(&mut h).await.unwrap();
+        let len = match h[1] & 0x7f {
+            126 => {
+                let mut b = [0u8; 2];
+                s.read_exact(&mut b).await.unwrap();
+                u16::from_be_bytes(b) as usize
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                s.read_exact(&mut b).await.unwrap();
+                u64::from_be_bytes(b) as usize
+            }
+            n => n as usize,
+        };
+        let mut payload = vec![0u8; len];
+        s.read_exact(&mut payload).await.unwrap();
+        (h[0] & 0x0f, payload)
     }
 }

@@ -1,0 +1,63 @@
+//! The HTTP server, for production and the tests alike: actix-web's `App` behind
+//! actix-http's HTTP/1 service, whose upgrade hook gives WebSocket handshakes (with the
+//! TCP stream) to `realtime::routes::upgrade` instead of to the `App`. A socket then costs
+//! its session and nothing of the HTTP dispatcher (see `realtime::socket`).
+//!
+//! The settings are actix-web's `HttpServer` defaults, except Nagle's algorithm, which
+//! is off for every connection.
+
+use crate::state::AppState;
+use actix_http::HttpService;
+use actix_service::{fn_factory, fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::AppConfig;
+use std::time::Duration;
+
+pub struct Options {
+    /// Worker threads (each its own single-threaded runtime); `None`: one per core.
+    pub workers: Option<usize>,
+    /// Seconds a graceful stop waits for open connections.
+    pub shutdown_timeout: u64,
+}
+
+/// Binds the app (and `/ws`) to `listener`; the returned server runs once awaited or
+/// spawned, and stops through its handle.
+pub fn start(
+    state: AppState,
+    listener: std::net::TcpListener,
+    options: Options,
+) -> std::io::Result<actix_server::Server> {
+    let mut builder = actix_server::Server::build()
+        .disable_signals()
+        .shutdown_timeout(options.shutdown_timeout);
+    if let Some(n) = options.workers {
+        builder = builder.workers(n);
+    }
+    builder
+        .listen("relay-desk", listener, move || {
+            let app = crate::app(state.clone())
+                .into_factory()
+                .map_err(|e| e.error_response());
+            let ws_state = state.clone();
+            HttpService::build()
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .h1_allow_half_closed(true)
+                .tcp_nodelay(true)
+                .upgrade(fn_factory(move || {
+                    let state = ws_state.clone();
+                    async move {
+                        Ok::<_, ()>(fn_service(move |(req, framed)| {
+                            let state = state.clone();
+                            async move {
+                                crate::realtime::routes::upgrade(state, req, framed)
+                                    .await
+                                    .map_err(actix_web::Error::from)
+                            }
+                        }))
+                    }
+                }))
+                .finish(map_config(app, |_| AppConfig::default()))
+                .tcp()
+        })
+        .map(|b| b.run())
+}
