@@ -134,6 +134,12 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             wait_for_signal().await;
             tracing::info!("shutting down");
             state.realtime.hub.shutdown().await;
+            state.realtime.sessions.close();
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                state.realtime.sessions.wait(),
+            )
+            .await;
             handle.stop(true).await;
         });
         server.await?;

@@ -32,6 +32,8 @@ pub struct Realtime {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub presence: Arc<dyn PresenceStore>,
     pub hub: hub::HubHandle,
+    /// Every running socket session, so a graceful stop can wait for their close frames.
+    pub sessions: tokio_util::task::TaskTracker,
 }
 
 impl Realtime {
@@ -59,6 +61,7 @@ impl Realtime {
             redis: manager,
             presence,
             hub,
+            sessions: tokio_util::task::TaskTracker::new(),
         })
     }
 

@@ -47,12 +47,14 @@ pub async fn upgrade(
         .send((res, BodySize::None).into())
         .await
         .map_err(std::io::Error::other)?;
+    // The socket runs as a task of its own: this future (the dispatcher's, sized for any
+    // HTTP request) and the codec's buffers are freed as soon as it returns.
     let parts = framed.into_parts();
-    let (reader, writer) = super::socket::split(parts.io, parts.read_buf, CODEC_LIMIT);
-    drop(req);
-    let task = super::session::run(state, reader, writer);
+    let (reader, writer) = super::socket::split(parts.io, &parts.read_buf, CODEC_LIMIT);
+    let sessions = state.realtime.sessions.clone();
+    let task = sessions.track_future(super::session::run(state, reader, writer));
     tracing::trace!(bytes = std::mem::size_of_val(&task), "socket task");
-    task.await;
+    actix_web::rt::spawn(task);
     Ok(())
 }
 

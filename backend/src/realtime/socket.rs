@@ -74,15 +74,12 @@ impl From<ProtocolError> for Broken {
 
 /// Splits an upgraded stream. `early` is what the HTTP/1 codec had already read past the
 /// handshake (a client may send its first frame without waiting for the 101).
-pub fn split(io: TcpStream, early: BytesMut, limit: usize) -> (Reader, Writer) {
+pub fn split(io: TcpStream, early: &[u8], limit: usize) -> (Reader, Writer) {
     // Frames are small and must leave now: no Nagle delay behind an unacknowledged one.
     let _ = io.set_nodelay(true);
     let (read, write) = io.into_split();
-    let buf = if early.is_empty() {
-        BytesMut::new()
-    } else {
-        early
-    };
+    // Copied: the HTTP codec's 8 KiB buffer (which the request head shares) goes with it.
+    let buf = BytesMut::from(early);
     (
         Reader {
             io: read,
