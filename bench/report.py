@@ -6,6 +6,11 @@ bench markers, replaced in place) and SVG plots in bench/plots/. Standard librar
 
 Several files are merged, later runs replacing earlier ones of the same scenario and
 system (e.g. a Relay-only rerun after an optimisation, with the peer's earlier runs).
+
+A scenario run several times in one file (scripts/bench repeats floor and login, whose
+p99 of a few milliseconds moves with this VM's noise) is shown by its median run, the
+median of its key figure: p99 for floor, the with/without-logins p99 ratio for login.
+Every run's figure is listed beside it.
 """
 import json
 import os
@@ -26,8 +31,37 @@ def load(path):
             if "machine" in d:
                 machine = d["machine"]
             else:
-                runs[(d["scenario"], d["system"])] = d
-    return machine, runs
+                runs.setdefault((d["scenario"], d["system"]), []).append(d)
+    return machine, {k: median_run(v) for k, v in runs.items()}
+
+
+def key_figure(d):
+    """What repeated runs are ranked by (lower is better)."""
+    if d["scenario"] == "login":
+        q, b = d["steps"]
+        return b["report"]["p99_ms"] / q["report"]["p99_ms"]
+    if d["scenario"] == "floor":
+        return d["steps"][0]["report"]["p99_ms"]
+    return 0
+
+
+def median_run(ds):
+    """The median run of several (the last one if only one), with every run's figure."""
+    if len(ds) == 1:
+        return ds[-1]
+    ranked = sorted(ds, key=key_figure)
+    # An even number of runs: the worse of the middle two.
+    d = dict(ranked[len(ranked) // 2])
+    d["of_runs"] = [key_figure(x) for x in ds]
+    return d
+
+
+def runs_note(d, unit):
+    """ ", median of 3 runs (7.1, 8.0, 9.3 ms)" for a repeated scenario."""
+    figs = d.get("of_runs")
+    if not figs:
+        return ""
+    return f", median of {len(figs)} runs ({', '.join(unit(f) for f in figs)})"
 
 
 def fmt(x, digits=1):
@@ -123,7 +157,7 @@ def tables(machine, runs, source):
     rel = runs.get(("floor", RELAY))
     if rel:
         p99 = rel["steps"][0]["report"]["p99_ms"]
-        target("floor p99 ≤ 10 ms", f"{p99:.2f} ms", p99 <= 10)
+        target("floor p99 ≤ 10 ms", f"{p99:.2f} ms{runs_note(rel, lambda f: f'{f:.2f}')}", p99 <= 10)
     rel = runs.get(("idle", RELAY))
     if rel:
         k = rel["rss_kib_per_socket"]
@@ -136,7 +170,8 @@ def tables(machine, runs, source):
     if rel:
         q, b = rel["steps"]
         qp, bp = q["report"]["p99_ms"], b["report"]["p99_ms"]
-        target("login: message p99 within 20% while logins run", f"{qp:.2f} → {bp:.2f} ms ({(bp / qp - 1) * 100:+.0f}%)", bp <= qp * 1.2)
+        target("login: message p99 within 20% while logins run", f"{qp:.2f} → {bp:.2f} ms ({(bp / qp - 1) * 100:+.0f}%)"
+               f"{runs_note(rel, lambda f: f'{(f - 1) * 100:+.0f}%')}", bp <= qp * 1.2)
     rel = runs.get(("rest", RELAY))
     if rel:
         w = rel["worst_p99_ms"]
