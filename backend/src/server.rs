@@ -4,7 +4,8 @@
 //! its session and nothing of the HTTP dispatcher (see `realtime::socket`).
 //!
 //! The settings are actix-web's `HttpServer` defaults, except Nagle's algorithm, which
-//! is off for every connection.
+//! is off for every connection, and the `AppConfig` host (URL generation, and requests
+//! without a `Host` header), which is actix-web's default: the app uses neither.
 
 use crate::state::AppState;
 use actix_http::HttpService;
@@ -32,6 +33,7 @@ pub fn start(
     if let Some(n) = options.workers {
         builder = builder.workers(n);
     }
+    let addr = listener.local_addr()?;
     builder
         .listen("relay-desk", listener, move || {
             let app = crate::app(state.clone())
@@ -43,6 +45,7 @@ pub fn start(
                 .client_disconnect_timeout(Duration::from_secs(1))
                 .h1_allow_half_closed(true)
                 .tcp_nodelay(true)
+                .local_addr(addr)
                 .upgrade(fn_factory(move || {
                     let state = ws_state.clone();
                     async move {

@@ -1,7 +1,7 @@
 //! `GET /ws`. Upgrade requests never reach the actix-web `App`: the HTTP/1 dispatcher hands
 //! them, with the TCP stream, to `upgrade` (wired in `server.rs`), which checks the
-//! Origin allow-list and the connect rate, answers the handshake and runs one `session`
-//! on the bare stream (see `socket`). Refusals carry SPEC's error envelope.
+//! Origin allow-list and the connect rate, answers the handshake and starts one
+//! `session` on the bare stream (see `socket`). Refusals carry SPEC's error envelope.
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -20,8 +20,9 @@ const CODEC_LIMIT: usize = 1024 * 1024;
 
 pub const PATH: &str = "/ws";
 
-/// Takes over an upgrade request from the HTTP/1 dispatcher. Returns when the socket
-/// is gone; errors are the connection's I/O failing before the session started.
+/// Takes over an upgrade request from the HTTP/1 dispatcher. Returns once the socket's
+/// session is started (or the refusal written); errors are the connection's I/O
+/// failing before that.
 pub async fn upgrade(
     state: AppState,
     req: Request,
