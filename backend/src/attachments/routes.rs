@@ -140,11 +140,24 @@ pub async fn upload(
         Ok(view) => Ok(HttpResponse::Created().json(view)),
         Err(e) => {
             // Remove the file only when surely no row points at it: if the connection
-            // died after COMMIT, the row exists and its file must stay. When even that
-            // cannot be checked, an orphan file is the lesser harm.
-            let k = key.clone();
-            if let Ok(false) = state.db(move |conn| queries::key_in_use(conn, &k)).await {
-                let _ = state.store.delete(key).await;
+            // died after COMMIT, the row exists and its file must stay. A check that
+            // fails is tried again: a pooled connection that lost its server fails once
+            // and is dropped, so after as many tries as the pool holds connections one
+            // is fresh. When it cannot be made at all, an orphan file is the lesser harm.
+            let tries = state.config.db_pool_size as usize + 1;
+            for attempt in 0..tries {
+                let k = key.clone();
+                match state.db(move |conn| queries::key_in_use(conn, &k)).await {
+                    Ok(false) => {
+                        let _ = state.store.delete(key).await;
+                        break;
+                    }
+                    Ok(true) => break,
+                    Err(_) if attempt + 1 < tries => {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                    }
+                    Err(_) => {}
+                }
             }
             Err(e)
         }

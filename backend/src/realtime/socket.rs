@@ -239,7 +239,12 @@ impl Writer {
         self.codec
             .encode(msg, &mut out)
             .map_err(|e| io::Error::other(e.to_string()))?;
-        self.io.write_all(&out).await
+        // Closed until the frame is out whole: a write that fails or is abandoned (a
+        // send timeout) leaves half a frame behind, and nothing may follow it.
+        self.closed = true;
+        self.io.write_all(&out).await?;
+        self.closed = false;
+        Ok(())
     }
 }
 
