@@ -118,10 +118,9 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             bus = state.realtime.bus.kind(), "serving");
         relay_desk::start_background(&state);
         let s = state.clone();
-        let listener = std::net::TcpListener::bind(bind)?;
         let server = relay_desk::server::start(
             s,
-            listener,
+            relay_desk::server::Listen::Addr(bind),
             relay_desk::server::Options {
                 workers: None,
                 shutdown_timeout: 10,

@@ -2,11 +2,11 @@
 //! from and written to the TCP stream directly, after `server.rs` took the stream away
 //! from the HTTP/1 dispatcher.
 //!
-//! Why not the dispatcher: it keeps an 8 KiB read and an 8 KiB write buffer for the life
-//! of every connection, so an idle socket cost 23 KiB. Here a socket holds no buffer at
-//! all while nothing is in flight: reads go through a stack chunk into a buffer that is
-//! let go once every frame in it is decoded, and each write is one `write_all` of the
-//! encoded frames.
+//! Why not the dispatcher: a socket kept the whole HTTP/1 connection alive, its task
+//! (sized for any HTTP request, about 15 KiB) and its 8 KiB read and write buffers, so an
+//! idle socket cost 24 KiB. Here a socket holds no buffer at all while nothing is in
+//! flight: reads go through a stack chunk into a buffer that is let go once every frame
+//! in it is decoded, and each frame is encoded and written with one `write_all`.
 
 use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{CloseCode, CloseReason, Codec, Frame, Item, Message, ProtocolError};

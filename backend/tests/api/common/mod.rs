@@ -238,7 +238,7 @@ impl TestApp {
         let s = state.clone();
         let server = relay_desk::server::start(
             s,
-            listener,
+            relay_desk::server::Listen::Listener(listener),
             relay_desk::server::Options {
                 workers: Some(2),
                 shutdown_timeout: 1,
