@@ -107,7 +107,7 @@ pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
                 }
                 Some(Ok(Incoming::Ping(b))) => { let _ = writer.pong(b).await; }
                 Some(Ok(Incoming::Close)) => {
-                    socket::close_answer(reader, writer).await;
+                    socket::close_answer(writer).await;
                     return;
                 }
                 Some(Ok(_)) => {}
@@ -243,7 +243,7 @@ pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
         return;
     }
     if answer_close {
-        socket::close_answer(reader, client.writer).await;
+        socket::close_answer(client.writer).await;
         return;
     }
     let close = close

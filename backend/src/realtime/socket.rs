@@ -199,10 +199,9 @@ impl Reader {
                 if self.io.readable().await.is_err() {
                     return;
                 }
-                let mut chunk = [0u8; READ_CHUNK];
-                match self.io.try_read(&mut chunk) {
+                match self.fill() {
                     Ok(0) => return,
-                    Ok(_) => {}
+                    Ok(_) => self.buf.clear(),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(_) => return,
                 }
@@ -264,9 +263,8 @@ pub async fn close(mut reader: Reader, mut writer: Writer, code: Option<(u16, &s
     }
 }
 
-/// Answers a client's close frame (it sent one, so it expects one back) and ends.
-pub async fn close_answer(reader: Reader, mut writer: Writer) {
+/// Answers a client's close frame (it sent one, so it expects one back); the connection
+/// ends when the writer and its reader are dropped.
+pub async fn close_answer(mut writer: Writer) {
     let _ = tokio::time::timeout(CLOSE_LINGER, writer.send(Message::Close(None))).await;
-    writer.closed = true;
-    drop(reader);
 }
