@@ -105,6 +105,18 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             m.message_batch_posts.load(Relaxed) as i64,
         ),
         (
+            "relay_message_posts_together_total",
+            "counter",
+            "Posts stored set-wise with the other plain posts of their batch (a few statements per batch instead of a few per post).",
+            m.message_posts_together.load(Relaxed) as i64,
+        ),
+        (
+            "relay_message_batches_redone_total",
+            "counter",
+            "Batches rolled back and stored again post by post (a retried client_id, a deadlock, a failed commit).",
+            m.message_batches_redone.load(Relaxed) as i64,
+        ),
+        (
             "relay_tickets_created_total",
             "counter",
             "Tickets created through this instance.",

@@ -31,6 +31,10 @@ pub struct Metrics {
     /// Batches the message writer stored, and the posts they held.
     pub message_batches: AtomicU64,
     pub message_batch_posts: AtomicU64,
+    /// Posts stored set-wise with the other plain posts of their batch.
+    pub message_posts_together: AtomicU64,
+    /// Batches rolled back and stored again post by post.
+    pub message_batches_redone: AtomicU64,
     pub tickets_created: AtomicU64,
 }
 

@@ -1,6 +1,8 @@
 //! The message writer: every post (REST and WebSocket) is stored here, in batches. A
-//! batch is one transaction holding each post in its own savepoint, so one WAL flush
-//! commits them all and a post that fails rolls back alone.
+//! batch is one transaction, so one WAL flush commits it all. Its plain posts (most of
+//! a chat) are stored set-wise by `queries::post_batch`, a few statements for the whole
+//! batch; the others each in a savepoint of their own, so a post that fails rolls back
+//! alone.
 //!
 //! Batches form by themselves: at most `MESSAGE_WRITERS` are in flight, and the next one
 //! takes every post that queued meanwhile (up to `MESSAGE_BATCH`). A lone post is its own
@@ -99,11 +101,21 @@ async fn write(pool: &PgPool, metrics: &Metrics, jobs: Vec<Job>) {
     let (reqs, replies): (Vec<PostRequest>, Vec<_>) =
         jobs.into_iter().map(|j| (j.req, j.reply)).unzip();
     match crate::db::run(pool, move |conn| Ok(store_batch(conn, &reqs))).await {
-        Ok(results) => {
+        Ok(Batch {
+            results,
+            together,
+            redone,
+        }) => {
             metrics.message_batches.fetch_add(1, Relaxed);
             metrics
                 .message_batch_posts
                 .fetch_add(results.len() as u64, Relaxed);
+            metrics
+                .message_posts_together
+                .fetch_add(together as u64, Relaxed);
+            metrics
+                .message_batches_redone
+                .fetch_add(u64::from(redone), Relaxed);
             for (reply, r) in replies.into_iter().zip(results) {
                 let _ = reply.send(r);
             }
@@ -119,45 +131,71 @@ async fn write(pool: &PgPool, metrics: &Metrics, jobs: Vec<Job>) {
     }
 }
 
-/// Stores `reqs` in one transaction, each in a savepoint (`queries::post`'s own
-/// transaction nests as one), ticket by ticket in ascending id order: two batches then
-/// lock tickets in the same order and cannot deadlock each other. Answers in the order
+/// Stores `reqs` in one transaction: first every ticket of the batch is locked in
+/// ascending id order (two batches then cannot deadlock each other) and the plain posts
+/// are stored together, then the others each in a savepoint (`queries::post`'s own
+/// transaction nests as one), ticket by ticket. Answers in the order
 /// of `reqs`. If the batch itself fails (its commit, a deadlock with some other
 /// transaction), each post is stored again on its own. A lost connection answers every
 /// post not known to be committed 503 (the client retries with the same client_id) and
 /// drops the connection from the pool.
-fn store_batch(conn: &mut PgConnection, reqs: &[PostRequest]) -> Vec<AppResult<Stored>> {
+fn store_batch(conn: &mut PgConnection, reqs: &[PostRequest]) -> Batch {
+    let answered = |results, together, redone| Batch {
+        results,
+        together,
+        redone,
+    };
     let unavailable = || reqs.iter().map(|_| Err(AppError::unavailable())).collect();
+    let mut redone = false;
     if reqs.len() > 1 {
         let mut order: Vec<usize> = (0..reqs.len()).collect();
         order.sort_by_key(|&i| reqs[i].ticket_id); // stable: a ticket's posts keep their order
         let batch = conn.transaction(|conn| {
-            let mut out: Vec<Option<AppResult<Stored>>> = (0..reqs.len()).map(|_| None).collect();
+            // The plain posts set-wise, then the rest one by one in savepoints.
+            let mut out: Vec<Option<AppResult<Stored>>> = queries::post_batch(conn, reqs)?
+                .into_iter()
+                .map(|r| r.map(|r| r.map(|posted| (posted, None))))
+                .collect();
+            let together = out.iter().filter(|r| matches!(r, Some(Ok(_)))).count();
             for &i in &order {
+                if out[i].is_some() {
+                    continue;
+                }
                 match store_one(conn, &reqs[i]) {
                     Err(e) if e.is_connection_lost() => return Err(e),
                     r => out[i] = Some(r),
                 }
             }
-            Ok(out)
+            Ok((out, together))
         });
         match batch {
-            Ok(out) => {
-                return out
+            Ok((out, together)) => {
+                let results = out
                     .into_iter()
                     .map(|r| {
                         r.unwrap_or_else(|| Err(AppError::internal("post left out of its batch")))
                     })
-                    .collect()
+                    .collect();
+                return answered(results, together, false);
             }
             Err(e) if e.is_connection_lost() => {
                 crate::db::mark_lost();
-                return unavailable();
+                return answered(unavailable(), 0, false);
+            }
+            // A client_id retry of a message stored earlier: `post` answers it.
+            Err(AppError::Database(e))
+                if crate::db::is_unique_violation(&e, "messages_client_id_key") =>
+            {
+                tracing::debug!(
+                    posts = reqs.len(),
+                    "a retried client_id in the batch; storing its posts one by one"
+                )
             }
             Err(e) => {
                 tracing::warn!(error = %e, posts = reqs.len(), "message batch rolled back; storing its posts one by one")
             }
         }
+        redone = true;
     }
     let mut out = Vec::with_capacity(reqs.len());
     for r in reqs {
@@ -176,7 +214,15 @@ fn store_batch(conn: &mut PgConnection, reqs: &[PostRequest]) -> Vec<AppResult<S
             r => out.push(r),
         }
     }
-    out
+    answered(out, 0, redone)
+}
+
+/// What `store_batch` did: each post's answer, how many posts were stored set-wise, and
+/// whether the batch was rolled back and stored again post by post.
+struct Batch {
+    results: Vec<AppResult<Stored>>,
+    together: usize,
+    redone: bool,
 }
 
 fn store_one(conn: &mut PgConnection, r: &PostRequest) -> AppResult<Stored> {

@@ -25,10 +25,16 @@ pub struct Mail {
 
 /// Queues emails for users who have not opted out (and who are active).
 fn enqueue_emails(conn: &mut PgConnection, ticket_id: i64, mails: Vec<Mail>) -> AppResult<()> {
+    enqueue_ticket_emails(conn, mails.into_iter().map(|m| (ticket_id, m)).collect())
+}
+
+/// Queues `(ticket, mail)` pairs, of any number of tickets, with one address lookup and
+/// one insert.
+fn enqueue_ticket_emails(conn: &mut PgConnection, mails: Vec<(i64, Mail)>) -> AppResult<()> {
     if mails.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i64> = mails.iter().map(|m| m.recipient_id).collect();
+    let ids: Vec<i64> = mails.iter().map(|(_, m)| m.recipient_id).collect();
     let addresses: std::collections::HashMap<i64, String> = users::table
         .filter(users::id.eq_any(&ids))
         .filter(users::active.eq(true))
@@ -39,7 +45,7 @@ fn enqueue_emails(conn: &mut PgConnection, ticket_id: i64, mails: Vec<Mail>) -> 
         .collect();
     let rows: Vec<_> = mails
         .into_iter()
-        .filter_map(|m| {
+        .filter_map(|(ticket_id, m)| {
             addresses.get(&m.recipient_id).map(|email| {
                 (
                     outbox::channel.eq("email"),
@@ -104,26 +110,34 @@ pub fn ticket_changed(
     Ok(())
 }
 
-/// A public reply: staff replies go to the requester, customer replies to the assignee.
+/// The mail a public reply sends: staff replies go to the requester, customer replies to
+/// the assignee; nobody is mailed their own reply.
+pub fn reply_mail(actor: &Actor, ticket: &Ticket, body: &str) -> Option<Mail> {
+    let to = if actor.role.is_staff() {
+        Some(ticket.requester_id)
+    } else {
+        ticket.assignee_id
+    };
+    to.filter(|u| *u != actor.id)
+        .map(|u| templates::reply(ticket, u, &actor.name, body))
+}
+
+/// Queues the mail of one public reply.
 pub fn public_reply(
     conn: &mut PgConnection,
     actor: &Actor,
     ticket: &Ticket,
     body: &str,
 ) -> AppResult<()> {
-    let to = if actor.role.is_staff() {
-        Some(ticket.requester_id)
-    } else {
-        ticket.assignee_id
-    };
-    match to.filter(|u| *u != actor.id) {
-        Some(u) => enqueue_emails(
-            conn,
-            ticket.id,
-            vec![templates::reply(ticket, u, &actor.name, body)],
-        ),
+    match reply_mail(actor, ticket, body) {
+        Some(mail) => enqueue_emails(conn, ticket.id, vec![mail]),
         None => Ok(()),
     }
+}
+
+/// Queues the mails of a batch of public replies (`(ticket, reply_mail)` pairs) together.
+pub fn public_replies(conn: &mut PgConnection, mails: Vec<(i64, Mail)>) -> AppResult<()> {
+    enqueue_ticket_emails(conn, mails)
 }
 
 pub fn enqueue_sla_breach(

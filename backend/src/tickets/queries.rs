@@ -88,6 +88,41 @@ pub fn lock(conn: &mut PgConnection, id: i64) -> AppResult<Ticket> {
         .ok_or_else(|| AppError::not_found("ticket"))
 }
 
+/// Locks the rows of `ids` that exist, in ascending id order (PostgreSQL locks the rows
+/// of `ORDER BY … FOR UPDATE` in the order it returns them): every batch of posts takes
+/// its tickets in that order, so two batches cannot deadlock each other.
+pub fn lock_all(conn: &mut PgConnection, ids: &[i64]) -> AppResult<Vec<Ticket>> {
+    Ok(tickets::table
+        .filter(tickets::id.eq_any(ids))
+        .order(tickets::id.asc())
+        .select(Ticket::as_select())
+        .for_update()
+        .load(conn)?)
+}
+
+/// Sets the message seq of tickets `(id, last_seq, touched)` in one statement; a
+/// touched ticket's `updated_at` becomes `now`, the others keep theirs (and their update
+/// stays HOT: no indexed column changes).
+pub fn set_last_seqs(
+    conn: &mut PgConnection,
+    rows: &[(i64, i64, bool)],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use diesel::sql_types::{Array, BigInt, Timestamptz};
+    diesel::sql_query(
+        "UPDATE tickets SET last_seq = v.last_seq, \
+         updated_at = CASE WHEN v.touched THEN $4 ELSE tickets.updated_at END \
+         FROM unnest($1::bigint[], $2::bigint[], $3::bool[]) AS v(id, last_seq, touched) \
+         WHERE tickets.id = v.id",
+    )
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(rows.iter().map(|r| r.2).collect::<Vec<_>>())
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Locks the ticket row and hands out its next message seq (`last_seq + 1`, returned
 /// in the row) in one statement. Runs in the caller's transaction: the lock holds until
 /// commit and a rollback gives the seq back. No indexed column changes, so the update

@@ -2,6 +2,7 @@
 //! a multi-worker server against one PostgreSQL).
 
 use crate::common::*;
+use diesel::prelude::*;
 use futures_util::future::join_all;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -259,5 +260,261 @@ async fn failing_posts_in_a_batch_fail_alone() {
     // The outsider is refused before the writer (the ticket is not visible to them).
     assert_eq!(posts, 42, "every other post went through the writer");
     assert!(batches < posts, "{batches} transactions for {posts} posts");
+    app.stop().await;
+}
+
+/// Plain posts of a batch are stored set-wise (one insert for all of them): each still
+/// gets its own gap-free seq and its reply mail, a refused one takes no seq, a ticket
+/// with a post that needs more (an @mention) is stored post by post beside them, and
+/// the tickets' seqs move so the next post continues the sequence.
+#[actix_web::test]
+async fn plain_posts_of_a_batch_are_stored_together() {
+    let app = TestApp::start_with(|c| {
+        c.message_writers = 1;
+        c.message_batch = 64;
+    })
+    .await;
+    let tech = app.user("technician", "Tess").await;
+    let sup = app.user("supervisor", "Sully").await;
+    let sup_handle = sup.email.split('@').next().unwrap().to_owned();
+    let (c1, c2, c3) = (
+        app.user("customer", "Una").await,
+        app.user("customer", "Dos").await,
+        app.user("customer", "Tres").await,
+    );
+    let t1 = app.ticket(&c1, "unassigned").await["id"].as_i64().unwrap();
+    let t2 = app.ticket(&c2, "assigned").await["id"].as_i64().unwrap();
+    let t3 = app.ticket(&c3, "mentions").await["id"].as_i64().unwrap();
+    for t in [t2, t3] {
+        app.post(
+            format!("/api/tickets/{t}/assign"),
+            &tech.token,
+            json!({"assignee_id": tech.id}),
+        )
+        .await
+        .ok();
+        // The first response is given, so later replies change nothing on the ticket.
+        app.post(
+            format!("/api/tickets/{t}/messages"),
+            &tech.token,
+            json!({"body": "hello, I am on it"}),
+        )
+        .await
+        .ok();
+    }
+    let mails_before = |app: &TestApp, t: i64| {
+        use relay_desk::db::schema::outbox::dsl as o;
+        o::outbox
+            .filter(o::ticket_id.eq(t))
+            .filter(o::template.eq("public_reply"))
+            .count()
+            .get_result::<i64>(&mut app.conn())
+            .unwrap()
+    };
+    let (m2, m3) = (mails_before(&app, t2), mails_before(&app, t3));
+    let together_before = metric(&app, "relay_message_posts_together_total").await;
+    let redone_before = metric(&app, "relay_message_batches_redone_total").await;
+
+    let mut requests = Vec::new();
+    for i in 0..12 {
+        requests.push((
+            t1,
+            "c1",
+            app.post(
+                format!("/api/tickets/{t1}/messages"),
+                &c1.token,
+                json!({"body": format!("t1 customer {i}"), "client_id": uuid::Uuid::new_v4()}),
+            ),
+        ));
+        if i % 4 == 0 {
+            // A customer may not write internal notes: refused, and no seq taken.
+            requests.push((
+                t1,
+                "refused",
+                app.post(
+                    format!("/api/tickets/{t1}/messages"),
+                    &c1.token,
+                    json!({"body": "sneaky", "internal": true, "client_id": uuid::Uuid::new_v4()}),
+                ),
+            ));
+        }
+        if i < 8 {
+            requests.push((
+                t2,
+                "c2",
+                app.post(
+                    format!("/api/tickets/{t2}/messages"),
+                    &c2.token,
+                    json!({"body": format!("t2 customer {i}"), "client_id": uuid::Uuid::new_v4()}),
+                ),
+            ));
+        }
+        if i < 6 {
+            requests.push((
+                t2,
+                "tech",
+                app.post(
+                    format!("/api/tickets/{t2}/messages"),
+                    &tech.token,
+                    json!({"body": format!("t2 tech {i}"), "client_id": uuid::Uuid::new_v4()}),
+                ),
+            ));
+        }
+        if i < 4 {
+            requests.push((t2, "note", app.post(format!("/api/tickets/{t2}/messages"), &tech.token,
+                json!({"body": format!("t2 note {i}"), "internal": true, "client_id": uuid::Uuid::new_v4()}))));
+            requests.push((
+                t3,
+                "c3",
+                app.post(
+                    format!("/api/tickets/{t3}/messages"),
+                    &c3.token,
+                    json!({"body": format!("t3 customer {i}"), "client_id": uuid::Uuid::new_v4()}),
+                ),
+            ));
+        }
+    }
+    requests.push((t3, "mention", app.post(format!("/api/tickets/{t3}/messages"), &tech.token,
+        json!({"body": format!("@{sup_handle} please have a look"), "client_id": uuid::Uuid::new_v4()}))));
+    let meta: Vec<(i64, &str)> = requests.iter().map(|(t, k, _)| (*t, *k)).collect();
+    let results = join_all(requests.into_iter().map(|(_, _, f)| f)).await;
+    let mut answered: std::collections::BTreeMap<i64, Vec<(i64, String)>> = Default::default();
+    for ((t, kind), r) in meta.iter().zip(&results) {
+        if *kind == "refused" {
+            r.expect_error(403, "forbidden");
+            continue;
+        }
+        assert_eq!(r.status, 201, "{kind}: {}", r.body);
+        answered.entry(*t).or_default().push((
+            r.body["seq"].as_i64().unwrap(),
+            r.body["body"].as_str().unwrap().to_owned(),
+        ));
+    }
+
+    // Every ticket's conversation is gap-free and holds exactly what was answered.
+    for (t, expected_count) in [(t1, 12), (t2, 1 + 8 + 6 + 4), (t3, 1 + 4 + 1)] {
+        let list = app
+            .get(format!("/api/tickets/{t}/messages?limit=100"), &tech.token)
+            .await;
+        let items = list.ok()["items"].as_array().unwrap().clone();
+        let stored: Vec<(i64, String)> = items
+            .iter()
+            .map(|m| {
+                (
+                    m["seq"].as_i64().unwrap(),
+                    m["body"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let seqs: Vec<i64> = stored.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            seqs,
+            (1..=expected_count).collect::<Vec<i64>>(),
+            "ticket {t}"
+        );
+        let mut mine = answered[&t].clone();
+        mine.sort();
+        let skip = usize::from(t != t1); // the reply before the burst
+        assert_eq!(
+            stored[skip..].to_vec(),
+            mine,
+            "ticket {t}: answers match the stored rows"
+        );
+        // The ticket's seq moved with them: the next post continues the sequence.
+        let next = app
+            .post(
+                format!("/api/tickets/{t}/messages"),
+                &tech.token,
+                json!({"body": "and one more"}),
+            )
+            .await;
+        assert_eq!(
+            next.ok()["seq"].as_i64().unwrap(),
+            expected_count + 1,
+            "ticket {t}"
+        );
+    }
+
+    // Reply mails: each customer reply to the assignee, each public tech reply to the
+    // requester (notes mail nobody); the mention notified the supervisor.
+    assert_eq!(mails_before(&app, t2) - m2, 8 + 6 + 1);
+    assert_eq!(mails_before(&app, t3) - m3, 4 + 1 + 1);
+    let notes = app.get("/api/notifications", &sup.token).await;
+    assert!(
+        notes.ok()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "mention"),
+        "{}",
+        notes.body
+    );
+
+    // Most of the burst went set-wise, and no batch had to be redone.
+    let together = metric(&app, "relay_message_posts_together_total").await - together_before;
+    assert!(together >= 10, "only {together} posts were stored set-wise");
+    assert_eq!(
+        metric(&app, "relay_message_batches_redone_total").await - redone_before,
+        0
+    );
+    app.stop().await;
+}
+
+/// A client_id retried after its message was stored makes the batch it lands in fail
+/// set-wise; the batch is stored again post by post, and the retry gets the stored
+/// message back while the rest of the batch is stored once.
+#[actix_web::test]
+async fn a_retry_inside_a_batch_answers_the_stored_message() {
+    let app = TestApp::start_with(|c| {
+        c.message_writers = 1;
+        c.message_batch = 64;
+    })
+    .await;
+    let c = app.user("customer", "Retry").await;
+    let t = app.ticket(&c, "retries").await["id"].as_i64().unwrap();
+    let path = format!("/api/tickets/{t}/messages");
+    let cid = uuid::Uuid::new_v4();
+    let first = app
+        .post(&path, &c.token, json!({"body": "first", "client_id": cid}))
+        .await;
+    let first_id = first.ok()["id"].as_i64().unwrap();
+    let mut requests = Vec::new();
+    for i in 0..20 {
+        requests.push(app.post(
+            &path,
+            &c.token,
+            json!({"body": format!("new {i}"), "client_id": uuid::Uuid::new_v4()}),
+        ));
+        if i % 5 == 0 {
+            requests.push(app.post(&path, &c.token, json!({"body": "first", "client_id": cid})));
+        }
+    }
+    let results = join_all(requests).await;
+    let mut new = 0;
+    for r in &results {
+        if r.body["body"] == "first" {
+            assert_eq!(
+                r.ok()["id"].as_i64().unwrap(),
+                first_id,
+                "a retry answers the stored message"
+            );
+        } else {
+            assert_eq!(r.status, 201, "{}", r.body);
+            new += 1;
+        }
+    }
+    assert_eq!(new, 20);
+    let list = app.get(format!("{path}?limit=100"), &c.token).await;
+    let seqs: Vec<i64> = list.ok()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=21).collect::<Vec<i64>>(),
+        "one first + 20 new, gap-free"
+    );
     app.stop().await;
 }
