@@ -178,6 +178,49 @@ impl From<diesel::result::Error> for Abort {
     }
 }
 
+/// A message row to insert.
+#[derive(Insertable)]
+#[diesel(table_name = messages)]
+struct NewMessage<'a> {
+    ticket_id: i64,
+    seq: i64,
+    author_id: i64,
+    kind: &'static str,
+    body: &'a str,
+    client_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+}
+
+fn kind_of(internal: bool) -> MessageKind {
+    if internal {
+        MessageKind::Internal
+    } else {
+        MessageKind::Public
+    }
+}
+
+fn action_of(internal: bool) -> TicketAction {
+    if internal {
+        TicketAction::AddInternalNote
+    } else {
+        TicketAction::ReplyPublic
+    }
+}
+
+/// The ticket's lifecycle after a reply by `staff` (or a customer), public or not.
+fn lifecycle_after(
+    before: crate::tickets::lifecycle::Lifecycle,
+    staff: bool,
+    internal: bool,
+    now: DateTime<Utc>,
+) -> crate::tickets::lifecycle::Lifecycle {
+    match (staff, internal) {
+        (false, _) => before.customer_replied(),
+        (true, false) => before.staff_replied_publicly(now),
+        (true, true) => before,
+    }
+}
+
 /// Stores one message. On the hot path this is two statements (seq + lock, insert):
 /// a `client_id` retry is caught by the unique index rather than looked up first, and
 /// the ticket row is only rewritten when the reply changes it.
@@ -208,15 +251,7 @@ pub fn post(
         locked = Some(ticket.clone());
         let seq = ticket.last_seq;
         let facts = ticket.facts();
-        check_ticket(
-            actor,
-            &facts,
-            if internal {
-                TicketAction::AddInternalNote
-            } else {
-                TicketAction::ReplyPublic
-            },
-        )?;
+        check_ticket(actor, &facts, action_of(internal))?;
         let staff = actor.role.is_staff();
         if !staff && ticket.status() == relay_protocol::tickets::TicketStatus::Closed {
             // A retry of a message stored before the ticket closed still gets it back.
@@ -236,30 +271,21 @@ pub fn post(
             .into());
         }
         let now = Utc::now();
-        let kind = if internal {
-            MessageKind::Internal
-        } else {
-            MessageKind::Public
-        };
         let stored: Message = diesel::insert_into(messages::table)
-            .values((
-                messages::ticket_id.eq(ticket_id),
-                messages::seq.eq(seq),
-                messages::author_id.eq(actor.id),
-                messages::kind.eq(kind.as_str()),
-                messages::body.eq(&body),
-                messages::client_id.eq(client_id),
-                messages::created_at.eq(now),
-            ))
+            .values(NewMessage {
+                ticket_id,
+                seq,
+                author_id: actor.id,
+                kind: kind_of(internal).as_str(),
+                body: &body,
+                client_id,
+                created_at: now,
+            })
             .returning(Message::as_returning())
             .get_result(conn)?;
 
         let before = ticket.lifecycle();
-        let after = match (staff, internal) {
-            (false, _) => before.customer_replied(),
-            (true, false) => before.staff_replied_publicly(now),
-            (true, true) => before,
-        };
+        let after = lifecycle_after(before, staff, internal, now);
         let mut changes = TicketChanges::default();
         let mut log = Vec::new();
         tickets::apply_lifecycle(
@@ -381,15 +407,7 @@ pub fn post_batch(
                 let ticket = locked
                     .get(&ticket_id)
                     .ok_or_else(|| AppError::not_found("ticket"))?;
-                check_ticket(
-                    &r.actor,
-                    &ticket.facts(),
-                    if r.internal {
-                        TicketAction::AddInternalNote
-                    } else {
-                        TicketAction::ReplyPublic
-                    },
-                )?;
+                check_ticket(&r.actor, &ticket.facts(), action_of(r.internal))?;
                 Ok((ticket, body))
             });
             let (ticket, body) = match checked {
@@ -402,11 +420,7 @@ pub fn post_batch(
             let staff = r.actor.role.is_staff();
             let now = Utc::now();
             let before = ticket.lifecycle();
-            let after = match (staff, r.internal) {
-                (false, _) => before.customer_replied(),
-                (true, false) => before.staff_replied_publicly(now),
-                (true, true) => before,
-            };
+            let after = lifecycle_after(before, staff, r.internal, now);
             let closed_to_customer =
                 !staff && ticket.status() == relay_protocol::tickets::TicketStatus::Closed;
             if closed_to_customer
@@ -434,24 +448,19 @@ pub fn post_batch(
         return Ok(out);
     }
 
-    let values: Vec<_> = rows
+    let values: Vec<NewMessage> = rows
         .iter()
         .map(|(i, seq, body, now)| {
             let r = &reqs[*i];
-            let kind = if r.internal {
-                MessageKind::Internal
-            } else {
-                MessageKind::Public
-            };
-            (
-                messages::ticket_id.eq(r.ticket_id),
-                messages::seq.eq(*seq),
-                messages::author_id.eq(r.actor.id),
-                messages::kind.eq(kind.as_str()),
-                messages::body.eq(body.as_str()),
-                messages::client_id.eq(r.client_id),
-                messages::created_at.eq(*now),
-            )
+            NewMessage {
+                ticket_id: r.ticket_id,
+                seq: *seq,
+                author_id: r.actor.id,
+                kind: kind_of(r.internal).as_str(),
+                body,
+                client_id: r.client_id,
+                created_at: *now,
+            }
         })
         .collect();
     let stored: HashMap<(i64, i64), Message> = diesel::insert_into(messages::table)
