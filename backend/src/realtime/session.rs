@@ -173,8 +173,22 @@ pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
         errors: VecDeque::new(),
         sends: VecDeque::new(),
     };
-    let mut heartbeat = tokio::time::interval(PING_EVERY);
-    heartbeat.tick().await;
+    // The first ping at a random point of the period: sockets that connected together
+    // (after a deploy every client reconnects at once) ping spread out over it instead
+    // of all in one burst every PING_EVERY, which held up the messages around it.
+    let first = PING_EVERY
+        .mul_f64(rand::random::<f64>())
+        .max(Duration::from_secs(1));
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + first, PING_EVERY);
+    // One timer for the token's expiry, moved when a fresh token extends it (not a new
+    // timer for every frame).
+    let expiry_of = |exp: i64| {
+        tokio::time::Instant::now()
+            + Duration::from_secs((exp - chrono::Utc::now().timestamp()).max(0) as u64)
+    };
+    let expiry = tokio::time::sleep_until(expiry_of(client.token_exp));
+    tokio::pin!(expiry);
+    let mut expiry_for = client.token_exp;
     let mut last_seen = Instant::now();
     let mut close: Option<(u16, String)> = None;
     // The client closed (answer its close frame) or vanished (nothing to answer).
@@ -183,8 +197,10 @@ pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
 
     // 3. The loop.
     loop {
-        let expires_in =
-            Duration::from_secs((client.token_exp - chrono::Utc::now().timestamp()).max(0) as u64);
+        if client.token_exp != expiry_for {
+            expiry_for = client.token_exp;
+            expiry.as_mut().reset(expiry_of(expiry_for));
+        }
         let flow = tokio::select! {
             biased;
             _ = signals.notify.notified() => Box::pin(client.on_signal(&signals, &mut close)).await,
@@ -229,7 +245,7 @@ pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
                     Flow::Continue
                 }
             }
-            _ = tokio::time::sleep(expires_in) => {
+            _ = &mut expiry => {
                 close = Some((close::UNAUTHORIZED, "access token expired; reconnect with a fresh one".into()));
                 Flow::Stop
             }

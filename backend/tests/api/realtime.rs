@@ -694,3 +694,27 @@ async fn customer_socket_never_receives_what_it_must_not() {
     let _: Value = Value::Null;
     app.stop().await;
 }
+
+/// A socket is closed with 4401 when its access token runs out, unless the client sent
+/// a fresh token (`auth` on the open socket), which extends it.
+#[actix_web::test]
+async fn a_socket_lives_as_long_as_its_token() {
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Brief").await;
+    let now = chrono::Utc::now().timestamp();
+    let short = app.token_with_times(&c.token, now, now + 3);
+    let (mut lapsing, _) = Ws::connect(&app.ws_url(), &short).await;
+    let (mut renewed, _) = Ws::connect(&app.ws_url(), &short).await;
+    renewed
+        .send(json!({"type": "auth", "token": c.token}))
+        .await;
+    assert_eq!(lapsing.expect_close(10).await, Some(4401));
+    // Past the short token's end, the renewed socket still answers.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    renewed
+        .send(json!({"type": "join", "ticket_id": "not-a-number"}))
+        .await;
+    let e = renewed.expect(|f| f["type"] == "error", 5).await;
+    assert_eq!(e["code"], "bad_frame", "{e}");
+    app.stop().await;
+}

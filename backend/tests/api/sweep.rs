@@ -6,7 +6,6 @@
 
 use crate::common::ws::Ws;
 use crate::common::*;
-use base64::Engine;
 use serde_json::{json, Value};
 
 const CANARY: &str = "CANARY7QX";
@@ -239,7 +238,8 @@ async fn every_frame_by_every_role_reaches_only_what_it_may() {
         assert_eq!(anon.expect_close(5).await, Some(4401));
     }
     // An expired or forged token is refused the same way.
-    let expired = expired_token(&app, &owner.token);
+    let now = chrono::Utc::now().timestamp();
+    let expired = app.token_with_times(&owner.token, now - 1200, now - 600);
     for token in [expired.as_str(), "not-a-token", owner.refresh.as_str()] {
         let mut ws = Ws::open(&app.ws_url(), Some(ORIGIN)).await.unwrap();
         ws.send(json!({"type": "auth", "token": token})).await;
@@ -263,24 +263,4 @@ fn outbox_to(app: &TestApp, recipient: &str) -> Vec<String> {
         .into_iter()
         .map(|(s, b)| format!("{s}\n{b}"))
         .collect()
-}
-
-/// The same claims as `token`, expired ten minutes ago, signed with the right key.
-fn expired_token(app: &TestApp, token: &str) -> String {
-    let payload = token.split('.').nth(1).unwrap();
-    let mut claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
-    let now = chrono::Utc::now().timestamp();
-    claims["exp"] = json!(now - 600);
-    claims["iat"] = json!(now - 1200);
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(&app.state.config.jwt_secret),
-    )
-    .unwrap()
 }

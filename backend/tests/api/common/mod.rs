@@ -259,6 +259,27 @@ impl TestApp {
         }
     }
 
+    /// The same claims as `token` with other `iat` and `exp` (Unix seconds), signed with
+    /// the server's key.
+    pub fn token_with_times(&self, token: &str, iat: i64, exp: i64) -> String {
+        use base64::Engine;
+        let payload = token.split('.').nth(1).unwrap();
+        let mut claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        claims["exp"] = json!(exp);
+        claims["iat"] = json!(iat);
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(&self.state.config.jwt_secret),
+        )
+        .unwrap()
+    }
+
     pub fn ws_url(&self) -> String {
         self.base.replace("http://", "ws://") + "/ws"
     }
