@@ -91,12 +91,7 @@ async fn seq_is_strictly_increasing_and_gap_free_under_concurrent_posts() {
             &tech.token,
         )
         .await;
-    let listed: Vec<i64> = list.ok()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
+    let listed = page_seqs(&list);
     assert_eq!(
         listed,
         (1..=40).collect::<Vec<i64>>(),
@@ -109,12 +104,7 @@ async fn seq_is_strictly_increasing_and_gap_free_under_concurrent_posts() {
             &tech.token,
         )
         .await;
-    let s: Vec<i64> = page.ok()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
+    let s = page_seqs(&page);
     assert_eq!(s, vec![36, 37, 38]);
     assert_eq!(page.body["has_more"], true);
     let back = app
@@ -123,12 +113,7 @@ async fn seq_is_strictly_increasing_and_gap_free_under_concurrent_posts() {
             &tech.token,
         )
         .await;
-    let s: Vec<i64> = back.ok()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
+    let s = page_seqs(&back);
     assert_eq!(s, vec![1, 2, 3]);
     app.stop().await;
 }
@@ -145,18 +130,33 @@ async fn metric(app: &TestApp, name: &str) -> u64 {
         .unwrap()
 }
 
+/// A server with one message writer and big batches: while it stores a batch, every
+/// other post queues for the next one.
+async fn one_writer() -> TestApp {
+    TestApp::start_with(|c| {
+        c.message_writers = 1;
+        c.message_batch = 64;
+    })
+    .await
+}
+
+/// The seqs of a message page, in order.
+fn page_seqs(page: &Response) -> Vec<i64> {
+    page.ok()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect()
+}
+
 /// Posts are stored in batches (one transaction, a savepoint each). Posts that fail in
 /// the same batch as good ones fail alone: nothing of theirs is stored, nothing of the
 /// others is lost, every seq is handed out once, and retries of one client_id inside a
 /// batch still store one message.
 #[actix_web::test]
 async fn failing_posts_in_a_batch_fail_alone() {
-    // One writer: while it stores a batch, every other post queues for the next one.
-    let app = TestApp::start_with(|c| {
-        c.message_writers = 1;
-        c.message_batch = 64;
-    })
-    .await;
+    let app = one_writer().await;
     let c = app.user("customer", "Mixed").await;
     let other = app.user("customer", "Outsider").await;
     let t = app.ticket(&c, "batched").await;
@@ -269,11 +269,7 @@ async fn failing_posts_in_a_batch_fail_alone() {
 /// the tickets' seqs move so the next post continues the sequence.
 #[actix_web::test]
 async fn plain_posts_of_a_batch_are_stored_together() {
-    let app = TestApp::start_with(|c| {
-        c.message_writers = 1;
-        c.message_batch = 64;
-    })
-    .await;
+    let app = one_writer().await;
     let tech = app.user("technician", "Tess").await;
     let sup = app.user("supervisor", "Sully").await;
     let sup_handle = sup.email.split('@').next().unwrap().to_owned();
@@ -465,11 +461,7 @@ async fn plain_posts_of_a_batch_are_stored_together() {
 /// message back while the rest of the batch is stored once.
 #[actix_web::test]
 async fn a_retry_inside_a_batch_answers_the_stored_message() {
-    let app = TestApp::start_with(|c| {
-        c.message_writers = 1;
-        c.message_batch = 64;
-    })
-    .await;
+    let app = one_writer().await;
     let c = app.user("customer", "Retry").await;
     let t = app.ticket(&c, "retries").await["id"].as_i64().unwrap();
     let path = format!("/api/tickets/{t}/messages");
@@ -505,14 +497,8 @@ async fn a_retry_inside_a_batch_answers_the_stored_message() {
     }
     assert_eq!(new, 20);
     let list = app.get(format!("{path}?limit=100"), &c.token).await;
-    let seqs: Vec<i64> = list.ok()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
     assert_eq!(
-        seqs,
+        page_seqs(&list),
         (1..=21).collect::<Vec<i64>>(),
         "one first + 20 new, gap-free"
     );
