@@ -162,7 +162,9 @@ async fn cast(args: &Args, proto: Proto, tickets: usize, members: usize) -> Resu
             .collect();
         return Ok(Cast { tickets });
     }
-    let client = client();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
     let admin = sign_in(&client, &args.base, &args.admin_email, &args.admin_password)
         .await?
         .token;
@@ -229,7 +231,9 @@ async fn open(
     who: &Account,
     ticket: u64,
 ) -> Result<Framed, String> {
-    let client = client();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
     let (_, mut framed) = client
         .ws(url)
         .origin(origin)
@@ -536,24 +540,6 @@ impl Floor {
     }
 }
 
-/// The generator's HTTP and WebSocket client. Its sockets set TCP_NODELAY, as browsers'
-/// WebSockets do: with Nagle's algorithm a frame written right after one the server has
-/// not answered (a pong) waits for the server's delayed ACK, up to 40 ms, and the
-/// generator measured that as message latency.
-fn client() -> awc::Client {
-    use actix_service::ServiceExt;
-    let tcp = actix_tls::connect::ConnectorService::default().map(
-        |c: actix_tls::connect::Connection<awc::http::Uri, actix_rt::net::TcpStream>| {
-            let _ = c.io_ref().set_nodelay(true);
-            c
-        },
-    );
-    awc::Client::builder()
-        .connector(awc::Connector::new().connector(tcp))
-        .timeout(Duration::from_secs(60))
-        .finish()
-}
-
 fn passed(step: &Value) -> bool {
     let r = &step["report"];
     r["lost"] == 0
@@ -690,7 +676,9 @@ async fn run(args: Args) -> Result<Value, String> {
                 {
                     let (logins, args) = (logins.clone(), args.clone());
                     actix_rt::spawn(async move {
-                        let client = client();
+                        let client = awc::Client::builder()
+                            .timeout(Duration::from_secs(60))
+                            .finish();
                         let mut tick = actix_rt::time::interval(Duration::from_secs_f64(
                             1.0 / args.logins_per_s,
                         ));
@@ -817,7 +805,9 @@ async fn timed_get(
 }
 
 async fn rest(args: &Args) -> Result<Value, String> {
-    let client = client();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
     let staff = sign_in(&client, &args.base, &args.admin_email, &args.admin_password)
         .await?
         .token;
