@@ -398,19 +398,24 @@ pub fn post_batch(
             continue;
         }
         let mut planned = Vec::with_capacity(group.len());
-        let mut next_seq = locked.get(&ticket_id).map_or(0, |t| t.last_seq);
+        // What the checks read of the ticket, once for all its posts (a plain post
+        // changes none of it).
+        let ticket = locked
+            .get(&ticket_id)
+            .map(|t| (t, t.facts(), t.lifecycle()));
+        let mut next_seq = ticket.as_ref().map_or(0, |(t, _, _)| t.last_seq);
         let mut alone = false;
         for &i in group {
             let r = &reqs[i];
             // The checks of `post`, in its order: the body, the ticket, the permission.
             let checked = clean_body(&r.body).and_then(|body| {
-                let ticket = locked
-                    .get(&ticket_id)
+                let ticket = ticket
+                    .as_ref()
                     .ok_or_else(|| AppError::not_found("ticket"))?;
-                check_ticket(&r.actor, &ticket.facts(), action_of(r.internal))?;
+                check_ticket(&r.actor, &ticket.1, action_of(r.internal))?;
                 Ok((ticket, body))
             });
-            let (ticket, body) = match checked {
+            let ((ticket, _, before), body) = match checked {
                 Ok(ok) => ok,
                 Err(e) => {
                     planned.push((i, Err(e)));
@@ -419,7 +424,7 @@ pub fn post_batch(
             };
             let staff = r.actor.role.is_staff();
             let now = Utc::now();
-            let before = ticket.lifecycle();
+            let before = *before;
             let after = lifecycle_after(before, staff, r.internal, now);
             let closed_to_customer =
                 !staff && ticket.status() == relay_protocol::tickets::TicketStatus::Closed;
@@ -474,21 +479,20 @@ pub fn post_batch(
     // Each ticket's new seq; `updated_at` moves at most once a second, as in `post`.
     // Truncated to the microseconds PostgreSQL keeps, so the answers show what is stored.
     let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
+    let touched = |id: i64| {
+        locked
+            .get(&id)
+            .is_some_and(|t| now - t.updated_at >= chrono::Duration::seconds(1))
+    };
     let mut seqs: Vec<(i64, i64, bool)> = Vec::new();
     for (i, seq, _, _) in &rows {
         let id = reqs[*i].ticket_id;
         match seqs.last_mut() {
             Some(last) if last.0 == id => last.1 = *seq,
-            _ => {
-                let touched = locked
-                    .get(&id)
-                    .is_some_and(|t| now - t.updated_at >= chrono::Duration::seconds(1));
-                seqs.push((id, *seq, touched));
-            }
+            _ => seqs.push((id, *seq, touched(id))),
         }
     }
     tickets::set_last_seqs(conn, &seqs, now)?;
-    let touched: HashSet<i64> = seqs.iter().filter(|s| s.2).map(|s| s.0).collect();
 
     let mut mails = Vec::new();
     for (i, seq, body, _) in rows {
@@ -498,7 +502,7 @@ pub fn post_batch(
             .cloned()
             .ok_or_else(|| AppError::internal("post without its locked ticket"))?;
         ticket.last_seq = seq;
-        if touched.contains(&ticket.id) {
+        if touched(ticket.id) {
             ticket.updated_at = now;
         }
         if !r.internal {
