@@ -1,6 +1,7 @@
 //! Connection pool, embedded migrations and the helper that runs queries off the
 //! async workers (diesel is synchronous; every query runs on the blocking pool).
 
+pub mod prepared;
 pub mod schema;
 
 use crate::error::{AppError, AppResult};

@@ -5,13 +5,17 @@
 
 use crate::auth::policy::{check_ticket, visible_kinds, TicketAction};
 use crate::auth::Actor;
+use crate::db::prepared::prepared;
 use crate::db::schema::{messages, users};
 use crate::error::{AppError, AppResult};
 use crate::tickets::model::{Ticket, TicketChanges};
 use crate::tickets::queries as tickets;
 use crate::users::model::User;
 use chrono::{DateTime, Utc};
+use diesel::dsl::AsSelect;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
 use relay_protocol::messages::{MessageKind, MessagePage, MessageView};
 use relay_protocol::users::Role;
 use relay_protocol::{ErrorCode, MessageId, TicketId};
@@ -179,8 +183,6 @@ impl From<diesel::result::Error> for Abort {
 }
 
 /// A message row to insert.
-#[derive(Insertable)]
-#[diesel(table_name = messages)]
 struct NewMessage<'a> {
     ticket_id: i64,
     seq: i64,
@@ -190,6 +192,60 @@ struct NewMessage<'a> {
     client_id: Option<Uuid>,
     created_at: DateTime<Utc>,
 }
+
+/// Inserts `rows` with one statement whatever their number (a column array each, so
+/// the SQL never changes and stays prepared: `crate::db::prepared`), returning the
+/// stored messages.
+fn insert_messages(conn: &mut PgConnection, rows: &[NewMessage]) -> AppResult<Vec<Message>> {
+    Ok(InsertMessages {
+        ticket_ids: rows.iter().map(|r| r.ticket_id).collect(),
+        seqs: rows.iter().map(|r| r.seq).collect(),
+        author_ids: rows.iter().map(|r| r.author_id).collect(),
+        kinds: rows.iter().map(|r| r.kind).collect(),
+        bodies: rows.iter().map(|r| r.body).collect(),
+        client_ids: rows.iter().map(|r| r.client_id).collect(),
+        created_ats: rows.iter().map(|r| r.created_at).collect(),
+        returning: Message::as_select(),
+    }
+    .get_results(conn)?)
+}
+
+struct InsertMessages<'a> {
+    ticket_ids: Vec<i64>,
+    seqs: Vec<i64>,
+    author_ids: Vec<i64>,
+    kinds: Vec<&'a str>,
+    bodies: Vec<&'a str>,
+    client_ids: Vec<Option<Uuid>>,
+    created_ats: Vec<DateTime<Utc>>,
+    returning: AsSelect<Message, Pg>,
+}
+
+impl QueryFragment<Pg> for InsertMessages<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+        out.push_sql(
+            "INSERT INTO messages (ticket_id, seq, author_id, kind, body, client_id, created_at) \
+             SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.ticket_ids)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.seqs)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.author_ids)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.kinds)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.bodies)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Nullable<diesel::sql_types::Uuid>>, _>(&self.client_ids)?;
+        out.push_sql("::uuid[], ");
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.created_ats)?;
+        out.push_sql("::timestamptz[]) RETURNING ");
+        self.returning.walk_ast(out.reborrow())
+    }
+}
+prepared!(InsertMessages<'a>, AsSelect<Message, Pg>);
 
 fn kind_of(internal: bool) -> MessageKind {
     if internal {
@@ -271,18 +327,18 @@ pub fn post(
             .into());
         }
         let now = Utc::now();
-        let stored: Message = diesel::insert_into(messages::table)
-            .values(NewMessage {
-                ticket_id,
-                seq,
-                author_id: actor.id,
-                kind: kind_of(internal).as_str(),
-                body: &body,
-                client_id,
-                created_at: now,
-            })
-            .returning(Message::as_returning())
-            .get_result(conn)?;
+        let row = NewMessage {
+            ticket_id,
+            seq,
+            author_id: actor.id,
+            kind: kind_of(internal).as_str(),
+            body: &body,
+            client_id,
+            created_at: now,
+        };
+        let stored = insert_messages(conn, std::slice::from_ref(&row))?
+            .pop()
+            .ok_or_else(|| AppError::internal("the insert returned no message"))?;
 
         let before = ticket.lifecycle();
         let after = lifecycle_after(before, staff, internal, now);
@@ -468,10 +524,7 @@ pub fn post_batch(
             }
         })
         .collect();
-    let stored: HashMap<(i64, i64), Message> = diesel::insert_into(messages::table)
-        .values(&values)
-        .returning(Message::as_returning())
-        .get_results::<Message>(conn)?
+    let stored: HashMap<(i64, i64), Message> = insert_messages(conn, &values)?
         .into_iter()
         .map(|m| ((m.ticket_id, m.seq), m))
         .collect();

@@ -6,6 +6,7 @@ use super::model::{HistoryRow, NewHistory, NewTicket, Ticket, TicketChanges};
 use crate::auth::policy::{self, check_desk, check_ticket, DeskAction, TicketAction};
 use crate::auth::Actor;
 use crate::categories::queries::{self as categories, Category};
+use crate::db::prepared::prepared;
 use crate::db::schema::{
     categories as categories_t, messages, sla_policies, ticket_counters, ticket_history,
     ticket_tags, tickets, users,
@@ -15,8 +16,10 @@ use crate::users::model::User;
 use crate::users::queries as user_q;
 use base64::Engine;
 use chrono::{DateTime, Datelike, Duration, Utc};
-use diesel::dsl::{count_star, sql};
+use diesel::dsl::{count_star, sql, AsSelect};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{Bool, Text};
 use relay_protocol::tickets::{
     CategoryRef, CreateTicketRequest, HistoryEntry, Priority, TicketListQuery, TicketPage,
@@ -108,33 +111,72 @@ pub fn set_last_seqs(
     rows: &[(i64, i64, bool)],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    use diesel::sql_types::{Array, BigInt, Timestamptz};
-    diesel::sql_query(
-        "UPDATE tickets SET last_seq = v.last_seq, \
-         updated_at = CASE WHEN v.touched THEN $4 ELSE tickets.updated_at END \
-         FROM unnest($1::bigint[], $2::bigint[], $3::bool[]) AS v(id, last_seq, touched) \
-         WHERE tickets.id = v.id",
-    )
-    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.0).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.1).collect::<Vec<_>>())
-    .bind::<Array<Bool>, _>(rows.iter().map(|r| r.2).collect::<Vec<_>>())
-    .bind::<Timestamptz, _>(now)
+    SetLastSeqs {
+        ids: rows.iter().map(|r| r.0).collect(),
+        seqs: rows.iter().map(|r| r.1).collect(),
+        touched: rows.iter().map(|r| r.2).collect(),
+        now,
+    }
     .execute(conn)?;
     Ok(())
 }
+
+/// `set_last_seqs`'s statement, kept prepared (`crate::db::prepared`).
+struct SetLastSeqs {
+    ids: Vec<i64>,
+    seqs: Vec<i64>,
+    touched: Vec<bool>,
+    now: DateTime<Utc>,
+}
+
+impl QueryFragment<Pg> for SetLastSeqs {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Timestamptz};
+        out.push_sql(
+            "UPDATE tickets SET last_seq = v.last_seq, updated_at = CASE WHEN v.touched THEN ",
+        );
+        out.push_bind_param::<Timestamptz, _>(&self.now)?;
+        out.push_sql(" ELSE tickets.updated_at END FROM unnest(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.seqs)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Bool>, _>(&self.touched)?;
+        out.push_sql("::bool[]) AS v(id, last_seq, touched) WHERE tickets.id = v.id");
+        Ok(())
+    }
+}
+prepared!(SetLastSeqs, ());
 
 /// Locks the ticket row and hands out its next message seq (`last_seq + 1`, returned
 /// in the row) in one statement. Runs in the caller's transaction: the lock holds until
 /// commit and a rollback gives the seq back. No indexed column changes, so the update
 /// stays on its page (HOT).
 pub fn lock_next_seq(conn: &mut PgConnection, id: i64) -> AppResult<Ticket> {
-    diesel::update(tickets::table.find(id))
-        .set(tickets::last_seq.eq(tickets::last_seq + 1))
-        .returning(Ticket::as_returning())
-        .get_result(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("ticket"))
+    NextSeq {
+        id,
+        returning: Ticket::as_select(),
+    }
+    .get_result(conn)
+    .optional()?
+    .ok_or_else(|| AppError::not_found("ticket"))
 }
+
+/// `lock_next_seq`'s statement, kept prepared (`crate::db::prepared`).
+struct NextSeq {
+    id: i64,
+    returning: AsSelect<Ticket, Pg>,
+}
+
+impl QueryFragment<Pg> for NextSeq {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("UPDATE tickets SET last_seq = last_seq + 1 WHERE id = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.id)?;
+        out.push_sql(" RETURNING ");
+        self.returning.walk_ast(out.reborrow())
+    }
+}
+prepared!(NextSeq, AsSelect<Ticket, Pg>);
 
 /// Hands out the next number of `year`. Runs in the caller's transaction: the counter
 /// row stays locked until commit, and a rollback gives the number back (gap-free).

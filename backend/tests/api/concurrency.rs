@@ -504,3 +504,78 @@ async fn a_retry_inside_a_batch_answers_the_stored_message() {
     );
     app.stop().await;
 }
+
+/// The statements a message runs are prepared once per database connection and reused:
+/// lone posts and batches of different sizes leave one prepared statement each, so
+/// PostgreSQL parses and plans them once per connection, not once per message.
+#[actix_web::test]
+async fn message_statements_are_prepared_once_per_connection() {
+    use relay_desk::messages::{queries, writer::PostRequest};
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+    }
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Prepared").await;
+    let tickets = [
+        app.ticket(&c, "first").await["id"].as_i64().unwrap(),
+        app.ticket(&c, "second").await["id"].as_i64().unwrap(),
+        app.ticket(&c, "third").await["id"].as_i64().unwrap(),
+    ];
+    let actor = relay_desk::auth::Actor {
+        id: c.id,
+        role: relay_protocol::users::Role::Customer,
+        name: "Prepared".into(),
+        email: c.email.clone(),
+    };
+    let mut conn = app.conn();
+    for i in 0..3 {
+        queries::post(
+            &mut conn,
+            &actor,
+            tickets[0],
+            &format!("alone {i}"),
+            false,
+            None,
+        )
+        .unwrap();
+    }
+    for n in [2, 3, 5] {
+        let reqs: Vec<PostRequest> = (0..n)
+            .map(|i| PostRequest {
+                actor: actor.clone(),
+                ticket_id: tickets[i % 3],
+                body: format!("batch of {n}, post {i}"),
+                internal: false,
+                client_id: Some(uuid::Uuid::new_v4()),
+            })
+            .collect();
+        let stored = conn
+            .transaction(|conn| queries::post_batch(conn, &reqs))
+            .unwrap();
+        assert!(stored.iter().all(|r| matches!(r, Some(Ok(_)))));
+    }
+    // Every post is stored, each ticket's seqs without a gap.
+    for (t, n) in tickets.into_iter().zip([7, 4, 2]) {
+        let page = app
+            .get(format!("/api/tickets/{t}/messages"), &c.token)
+            .await;
+        assert_eq!(page_seqs(&page), (1..=n).collect::<Vec<i64>>());
+    }
+
+    let statements: Vec<String> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load::<Prepared>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.statement)
+        .collect();
+    for start in [
+        "INSERT INTO messages",
+        "UPDATE tickets SET last_seq = last_seq + 1",
+        "UPDATE tickets SET last_seq = v.last_seq",
+    ] {
+        let n = statements.iter().filter(|s| s.starts_with(start)).count();
+        assert_eq!(n, 1, "{start}: {n} prepared statements in {statements:#?}");
+    }
+}
