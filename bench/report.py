@@ -238,7 +238,7 @@ def plots(runs, outdir):
     for system, name, colour in ((RELAY, "Relay Desk (stored in PostgreSQL)", "#2b59c3"), (PEER, "Socket.IO peer (not stored)", "#d9534f")):
         run = runs.get(("find-max", system))
         if run:
-            series.append((name, colour, [(s["deliveries_per_s"], s["report"]["p99_ms"]) for s in run["steps"]]))
+            series.append((name, colour, sorted((s["deliveries_per_s"], s["report"]["p99_ms"]) for s in run["steps"])))
     svg_lines("p99 latency vs delivered rate (find-max, 2 instances each)", "deliveries per second",
               "p99 latency (ms, log)", series, os.path.join(outdir, "latency-vs-rate.svg"), ylog=True)
     series = []
