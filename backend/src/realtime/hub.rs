@@ -1322,19 +1322,22 @@ impl Hub {
         let store = self.store.clone();
         let me = self.me.clone();
         tokio::spawn(async move {
-            for (key, member) in touches {
-                let _ = store.touch(key, member, exp).await;
-            }
+            // A few pipelined round trips for the whole heartbeat, not one per entry.
+            let _ = store.touch_many(touches, exp).await;
             let now = presence::now_ms();
-            for t in rooms {
-                if let Ok(members) = store.members(format!("rd:p:t:{t}"), now).await {
-                    let _ = me.send(Command::PresenceSnapshot {
-                        ticket_id: t,
-                        members,
-                    });
-                }
+            let mut keys: Vec<String> = rooms.iter().map(|t| format!("rd:p:t:{t}")).collect();
+            keys.push("rd:p:online".into());
+            let Ok(mut sets) = store.members_many(keys, now).await else {
+                return;
+            };
+            let online = sets.pop();
+            for (t, members) in rooms.into_iter().zip(sets) {
+                let _ = me.send(Command::PresenceSnapshot {
+                    ticket_id: t,
+                    members,
+                });
             }
-            if let Ok(online) = store.members("rd:p:online".into(), now).await {
+            if let Some(online) = online {
                 let staff: HashSet<i64> = online
                     .iter()
                     .filter_map(|m| presence::parse_member(m))

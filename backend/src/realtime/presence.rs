@@ -19,7 +19,43 @@ pub trait PresenceStore: Send + Sync {
     fn remove(&self, key: String, member: String) -> BoxFuture<'static, AppResult<()>>;
     /// Live members (expired ones are dropped).
     fn members(&self, key: String, now_ms: i64) -> BoxFuture<'static, AppResult<Vec<String>>>;
+    /// `touch` for many `(key, member)` entries at once (a heartbeat's).
+    fn touch_many(
+        &self,
+        entries: Vec<(String, String)>,
+        expires_at_ms: i64,
+    ) -> BoxFuture<'static, AppResult<()>> {
+        let touches: Vec<_> = entries
+            .into_iter()
+            .map(|(k, m)| self.touch(k, m, expires_at_ms))
+            .collect();
+        Box::pin(async move {
+            for t in touches {
+                t.await?;
+            }
+            Ok(())
+        })
+    }
+    /// `members` of many keys at once, in the order of `keys`.
+    fn members_many(
+        &self,
+        keys: Vec<String>,
+        now_ms: i64,
+    ) -> BoxFuture<'static, AppResult<Vec<Vec<String>>>> {
+        let reads: Vec<_> = keys.into_iter().map(|k| self.members(k, now_ms)).collect();
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(reads.len());
+            for r in reads {
+                out.push(r.await?);
+            }
+            Ok(out)
+        })
+    }
 }
+
+/// Keys per Redis pipeline in the `_many` calls: a heartbeat is a few round trips
+/// instead of one per entry, and no single reply grows without bound.
+const KEYS_PER_PIPELINE: usize = 256;
 
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -149,6 +185,68 @@ impl PresenceStore for RedisPresence {
                 .map_err(redis_err)
         })
     }
+    fn touch_many(
+        &self,
+        entries: Vec<(String, String)>,
+        expires_at_ms: i64,
+    ) -> BoxFuture<'static, AppResult<()>> {
+        let mut conn = self.conn.clone();
+        let mut by_key: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (key, member) in entries {
+            by_key
+                .entry(format!("{}{key}", self.prefix))
+                .or_default()
+                .push(member);
+        }
+        Box::pin(async move {
+            let keys: Vec<_> = by_key.into_iter().collect();
+            for chunk in keys.chunks(KEYS_PER_PIPELINE) {
+                let mut pipe = redis::pipe();
+                for (key, members) in chunk {
+                    let add = pipe.cmd("ZADD").arg(key);
+                    for m in members {
+                        add.arg(expires_at_ms).arg(m);
+                    }
+                    add.ignore();
+                    pipe.cmd("PEXPIRE").arg(key).arg(120_000).ignore();
+                }
+                pipe.query_async::<()>(&mut conn).await.map_err(redis_err)?;
+            }
+            Ok(())
+        })
+    }
+    fn members_many(
+        &self,
+        keys: Vec<String>,
+        now: i64,
+    ) -> BoxFuture<'static, AppResult<Vec<Vec<String>>>> {
+        let mut conn = self.conn.clone();
+        let keys: Vec<String> = keys
+            .into_iter()
+            .map(|k| format!("{}{k}", self.prefix))
+            .collect();
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(keys.len());
+            for chunk in keys.chunks(KEYS_PER_PIPELINE) {
+                let mut pipe = redis::pipe();
+                for key in chunk {
+                    pipe.cmd("ZREMRANGEBYSCORE")
+                        .arg(key)
+                        .arg("-inf")
+                        .arg(now)
+                        .ignore()
+                        .cmd("ZRANGE")
+                        .arg(key)
+                        .arg(0)
+                        .arg(-1);
+                }
+                let sets: Vec<Vec<String>> =
+                    pipe.query_async(&mut conn).await.map_err(redis_err)?;
+                out.extend(sets);
+            }
+            Ok(out)
+        })
+    }
     fn members(&self, key: String, now: i64) -> BoxFuture<'static, AppResult<Vec<String>>> {
         let mut conn = self.conn.clone();
         let key = format!("{}{key}", self.prefix);
@@ -198,5 +296,26 @@ mod tests {
         );
         p.remove("k".into(), "b".into()).await.unwrap();
         assert!(p.members("k".into(), 200).await.unwrap().is_empty());
+    }
+
+    #[actix_web::test]
+    async fn local_many_at_once() {
+        let p = LocalPresence::default();
+        p.touch("old".into(), "gone".into(), 100).await.unwrap();
+        let entries = vec![
+            ("k1".to_owned(), "a".to_owned()),
+            ("k2".to_owned(), "b".to_owned()),
+            ("k1".to_owned(), "c".to_owned()),
+        ];
+        p.touch_many(entries, 300).await.unwrap();
+        let mut sets = p
+            .members_many(
+                vec!["k2".into(), "none".into(), "k1".into(), "old".into()],
+                200,
+            )
+            .await
+            .unwrap();
+        sets[2].sort();
+        assert_eq!(sets, vec![vec!["b"], vec![], vec!["a", "c"], vec![]]);
     }
 }

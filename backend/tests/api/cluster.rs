@@ -705,3 +705,37 @@ async fn sigkill_under_load_loses_no_acknowledged_message() {
     );
     assert_eq!(moved, TICKETS, "everyone on the killed instance moved");
 }
+
+/// A heartbeat's presence entries go to Redis and come back in pipelines: entries over
+/// more keys than one pipeline holds are stored with their expiry and read back key by
+/// key, in the order asked, expired entries left out.
+#[actix_web::test]
+async fn presence_entries_are_written_and_read_in_bulk() {
+    use relay_desk::realtime::presence::now_ms;
+    let app = TestApp::start_redis().await;
+    let store = app.state.realtime.presence.clone();
+    let now = now_ms();
+    store
+        .touch("bulk:0".into(), "stale".into(), now - 1)
+        .await
+        .unwrap();
+    let entries: Vec<(String, String)> = (0..600)
+        .flat_map(|k| (0..3).map(move |m| (format!("bulk:{k}"), format!("{k}-m{m}"))))
+        .collect();
+    store.touch_many(entries, now + 60_000).await.unwrap();
+
+    let mut keys: Vec<String> = (0..600).rev().map(|k| format!("bulk:{k}")).collect();
+    keys.push("bulk:none".into());
+    let sets = store.members_many(keys, now).await.unwrap();
+    assert_eq!(sets.len(), 601);
+    for (set, k) in sets[..600].iter().zip((0..600).rev()) {
+        let mut set = set.clone();
+        set.sort();
+        assert_eq!(set, [0, 1, 2].map(|m| format!("{k}-m{m}")));
+    }
+    assert!(sets[600].is_empty());
+    // One key at a time reads the same.
+    let mut first = store.members("bulk:0".into(), now).await.unwrap();
+    first.sort();
+    assert_eq!(first, ["0-m0", "0-m1", "0-m2"]);
+}
