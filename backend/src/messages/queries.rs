@@ -193,23 +193,8 @@ struct NewMessage<'a> {
     created_at: DateTime<Utc>,
 }
 
-/// Inserts `rows` with one statement whatever their number (a column array each, so
-/// the SQL never changes and stays prepared: `crate::db::prepared`), returning the
-/// stored messages.
-fn insert_messages(conn: &mut PgConnection, rows: &[NewMessage]) -> AppResult<Vec<Message>> {
-    Ok(InsertMessages {
-        ticket_ids: rows.iter().map(|r| r.ticket_id).collect(),
-        seqs: rows.iter().map(|r| r.seq).collect(),
-        author_ids: rows.iter().map(|r| r.author_id).collect(),
-        kinds: rows.iter().map(|r| r.kind).collect(),
-        bodies: rows.iter().map(|r| r.body).collect(),
-        client_ids: rows.iter().map(|r| r.client_id).collect(),
-        created_ats: rows.iter().map(|r| r.created_at).collect(),
-        returning: Message::as_select(),
-    }
-    .get_results(conn)?)
-}
-
+/// Message rows inserted with one statement whatever their number: a column array
+/// each, so the SQL never changes and stays prepared (`crate::db::prepared`).
 struct InsertMessages<'a> {
     ticket_ids: Vec<i64>,
     seqs: Vec<i64>,
@@ -246,6 +231,36 @@ impl QueryFragment<Pg> for InsertMessages<'_> {
     }
 }
 prepared!(InsertMessages<'a>, AsSelect<Message, Pg>);
+
+impl<'a> InsertMessages<'a> {
+    fn with_capacity(n: usize) -> Self {
+        InsertMessages {
+            ticket_ids: Vec::with_capacity(n),
+            seqs: Vec::with_capacity(n),
+            author_ids: Vec::with_capacity(n),
+            kinds: Vec::with_capacity(n),
+            bodies: Vec::with_capacity(n),
+            client_ids: Vec::with_capacity(n),
+            created_ats: Vec::with_capacity(n),
+            returning: Message::as_select(),
+        }
+    }
+
+    fn push(&mut self, row: NewMessage<'a>) {
+        self.ticket_ids.push(row.ticket_id);
+        self.seqs.push(row.seq);
+        self.author_ids.push(row.author_id);
+        self.kinds.push(row.kind);
+        self.bodies.push(row.body);
+        self.client_ids.push(row.client_id);
+        self.created_ats.push(row.created_at);
+    }
+
+    /// Runs the insert; the stored messages.
+    fn run(self, conn: &mut PgConnection) -> AppResult<Vec<Message>> {
+        Ok(self.get_results(conn)?)
+    }
+}
 
 fn kind_of(internal: bool) -> MessageKind {
     if internal {
@@ -327,7 +342,8 @@ pub fn post(
             .into());
         }
         let now = Utc::now();
-        let row = NewMessage {
+        let mut insert = InsertMessages::with_capacity(1);
+        insert.push(NewMessage {
             ticket_id,
             seq,
             author_id: actor.id,
@@ -335,8 +351,9 @@ pub fn post(
             body: &body,
             client_id,
             created_at: now,
-        };
-        let stored = insert_messages(conn, std::slice::from_ref(&row))?
+        });
+        let stored = insert
+            .run(conn)?
             .pop()
             .ok_or_else(|| AppError::internal("the insert returned no message"))?;
 
@@ -509,22 +526,21 @@ pub fn post_batch(
         return Ok(out);
     }
 
-    let values: Vec<NewMessage> = rows
-        .iter()
-        .map(|(i, seq, body, now)| {
-            let r = &reqs[*i];
-            NewMessage {
-                ticket_id: r.ticket_id,
-                seq: *seq,
-                author_id: r.actor.id,
-                kind: kind_of(r.internal).as_str(),
-                body,
-                client_id: r.client_id,
-                created_at: *now,
-            }
-        })
-        .collect();
-    let stored: HashMap<(i64, i64), Message> = insert_messages(conn, &values)?
+    let mut insert = InsertMessages::with_capacity(rows.len());
+    for (i, seq, body, now) in &rows {
+        let r = &reqs[*i];
+        insert.push(NewMessage {
+            ticket_id: r.ticket_id,
+            seq: *seq,
+            author_id: r.actor.id,
+            kind: kind_of(r.internal).as_str(),
+            body,
+            client_id: r.client_id,
+            created_at: *now,
+        });
+    }
+    let stored: HashMap<(i64, i64), Message> = insert
+        .run(conn)?
         .into_iter()
         .map(|m| ((m.ticket_id, m.seq), m))
         .collect();

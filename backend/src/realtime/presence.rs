@@ -57,6 +57,9 @@ pub trait PresenceStore: Send + Sync {
 /// instead of one per entry, and no single reply grows without bound.
 const KEYS_PER_PIPELINE: usize = 256;
 
+/// A set's own expiry, refreshed by every touch.
+const SET_TTL_MS: i64 = 120_000;
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -153,24 +156,7 @@ impl PresenceStore for RedisPresence {
         member: String,
         expires_at_ms: i64,
     ) -> BoxFuture<'static, AppResult<()>> {
-        let mut conn = self.conn.clone();
-        let key = format!("{}{key}", self.prefix);
-        Box::pin(async move {
-            redis::pipe()
-                .cmd("ZADD")
-                .arg(&key)
-                .arg(expires_at_ms)
-                .arg(member)
-                .ignore()
-                // The whole set goes away if every instance holding it is gone.
-                .cmd("PEXPIRE")
-                .arg(&key)
-                .arg(120_000)
-                .ignore()
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(redis_err)
-        })
+        self.touch_many(vec![(key, member)], expires_at_ms)
     }
     fn remove(&self, key: String, member: String) -> BoxFuture<'static, AppResult<()>> {
         let mut conn = self.conn.clone();
@@ -208,7 +194,8 @@ impl PresenceStore for RedisPresence {
                         add.arg(expires_at_ms).arg(m);
                     }
                     add.ignore();
-                    pipe.cmd("PEXPIRE").arg(key).arg(120_000).ignore();
+                    // The whole set goes away if every instance holding it is gone.
+                    pipe.cmd("PEXPIRE").arg(key).arg(SET_TTL_MS).ignore();
                 }
                 pipe.query_async::<()>(&mut conn).await.map_err(redis_err)?;
             }
@@ -248,23 +235,8 @@ impl PresenceStore for RedisPresence {
         })
     }
     fn members(&self, key: String, now: i64) -> BoxFuture<'static, AppResult<Vec<String>>> {
-        let mut conn = self.conn.clone();
-        let key = format!("{}{key}", self.prefix);
-        Box::pin(async move {
-            let (_, live): (i64, Vec<String>) = redis::pipe()
-                .cmd("ZREMRANGEBYSCORE")
-                .arg(&key)
-                .arg("-inf")
-                .arg(now)
-                .cmd("ZRANGE")
-                .arg(&key)
-                .arg(0)
-                .arg(-1)
-                .query_async(&mut conn)
-                .await
-                .map_err(redis_err)?;
-            Ok(live)
-        })
+        let read = self.members_many(vec![key], now);
+        Box::pin(async move { Ok(read.await?.pop().unwrap_or_default()) })
     }
 }
 
