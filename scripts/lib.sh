@@ -3,6 +3,8 @@
 # present is left alone, so a second run is fast.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Where cargo puts binaries (CARGO_TARGET_DIR, if set, wins over the workspace's target/).
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
