@@ -30,6 +30,11 @@ const ABUSE_WINDOW: Duration = Duration::from_secs(10);
 const ABUSE_LIMIT: usize = 20;
 const SEND_LIMIT: usize = 60;
 const REPLAY_PAGE: i64 = 500;
+/// At most this many queued frames go out in one write,
+const OUT_BATCH: usize = 64;
+/// and a write starts once this much is queued (a replay's page of long messages is not
+/// held in memory whole).
+const FLUSH_AT: usize = 64 * 1024;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
@@ -205,7 +210,7 @@ pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
             biased;
             _ = signals.notify.notified() => Box::pin(client.on_signal(&signals, &mut close)).await,
             out = rx.recv() => match out {
-                Some(out) => client.on_out(out, &mut close).await,
+                Some(out) => client.on_out(out, &mut rx, &mut close).await,
                 None => Flow::Stop,
             },
             msg = reader.next() => {
@@ -272,6 +277,25 @@ impl Client {
     async fn send(&mut self, frame: ByteString) -> Flow {
         // A client that stops reading is cut off instead of holding anything up.
         match tokio::time::timeout(SEND_TIMEOUT, self.writer.text(frame)).await {
+            Ok(Ok(())) => Flow::Continue,
+            _ => Flow::Stop,
+        }
+    }
+
+    /// Queues a frame to go out with the next write (`flush`, `send`, or this call once
+    /// `FLUSH_AT` bytes wait).
+    async fn queue(&mut self, frame: ByteString) -> Flow {
+        if self.writer.queue_text(frame).is_err() {
+            return Flow::Stop;
+        }
+        if self.writer.pending() < FLUSH_AT {
+            return Flow::Continue;
+        }
+        self.flush().await
+    }
+
+    async fn flush(&mut self) -> Flow {
+        match tokio::time::timeout(SEND_TIMEOUT, self.writer.flush()).await {
             Ok(Ok(())) => Flow::Continue,
             _ => Flow::Stop,
         }
@@ -350,24 +374,50 @@ impl Client {
         Flow::Continue
     }
 
-    async fn on_out(&mut self, out: Out, close: &mut Option<(u16, String)>) -> Flow {
-        match out {
-            Out::Message {
-                ticket_id,
-                seq,
-                frame,
-            } => {
-                match self.sent.get_mut(&ticket_id) {
-                    Some(last) if seq > *last => *last = seq,
-                    _ => return Flow::Continue,
+    /// Writes `first` and whatever else is already queued for this socket (up to
+    /// `OUT_BATCH` frames, `FLUSH_AT` bytes) with one write: a socket that fell behind
+    /// catches up in one system call instead of one a frame.
+    async fn on_out(
+        &mut self,
+        first: Out,
+        rx: &mut tokio::sync::mpsc::Receiver<Out>,
+        close: &mut Option<(u16, String)>,
+    ) -> Flow {
+        let mut next = Some(first);
+        let mut taken = 0;
+        let mut stop = false;
+        while let Some(out) = next.take() {
+            taken += 1;
+            let flow = match out {
+                Out::Message {
+                    ticket_id,
+                    seq,
+                    frame,
+                } => match self.sent.get_mut(&ticket_id) {
+                    Some(last) if seq > *last => {
+                        *last = seq;
+                        self.queue(frame).await
+                    }
+                    _ => Flow::Continue,
+                },
+                Out::Frame(frame) => self.queue(frame).await,
+                Out::Close(code, reason) => {
+                    *close = Some((code, reason));
+                    stop = true;
+                    break;
                 }
-                self.send(frame).await
+            };
+            if let Flow::Stop = flow {
+                return Flow::Stop;
             }
-            Out::Frame(frame) => self.send(frame).await,
-            Out::Close(code, reason) => {
-                *close = Some((code, reason));
-                Flow::Stop
+            if taken < OUT_BATCH {
+                next = rx.try_recv().ok();
             }
+        }
+        // What was queued before a close still goes out, ahead of the close frame.
+        match self.flush().await {
+            Flow::Continue if !stop => Flow::Continue,
+            _ => Flow::Stop,
         }
     }
 
@@ -500,9 +550,13 @@ impl Client {
                     seq: m.seq,
                     message: m,
                 });
-                if let Flow::Stop = self.send(f).await {
+                if let Flow::Stop = self.queue(f).await {
                     return Flow::Stop;
                 }
+            }
+            // A page goes out in a few large writes, not one a message.
+            if let Flow::Stop = self.flush().await {
+                return Flow::Stop;
             }
             if !full {
                 break;
@@ -523,12 +577,13 @@ impl Client {
                     user_id: UserId(user),
                     seq,
                 });
-                if let Flow::Stop = self.send(f).await {
+                if let Flow::Stop = self.queue(f).await {
                     return Flow::Stop;
                 }
             }
         }
-        // Presence comes last: the client knows the replay is complete.
+        // Presence comes last, so the client knows the replay is complete (it takes the
+        // queued receipts out with it).
         self.send(encode(&ServerFrame::Presence {
             ticket_id: TicketId(ticket_id),
             users: info.presence,

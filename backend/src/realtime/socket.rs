@@ -6,7 +6,8 @@
 //! (sized for any HTTP request, about 15 KiB) and its 8 KiB read and write buffers, so an
 //! idle socket cost 24 KiB. Here a socket holds no buffer at all while nothing is in
 //! flight: reads go through a stack chunk into a buffer that is let go once every frame
-//! in it is decoded, and each frame is encoded and written with one `write_all`.
+//! in it is decoded, and the frames queued for a socket are encoded and written with one
+//! `write_all`, then that buffer is let go too.
 
 use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{CloseCode, CloseReason, Codec, Frame, Item, Message, ProtocolError};
@@ -90,6 +91,7 @@ pub fn split(io: TcpStream, early: &[u8], limit: usize) -> (Reader, Writer) {
         },
         Writer {
             io: write,
+            pending: BytesMut::new(),
             codec: Codec::new(),
             closed: false,
         },
@@ -214,12 +216,26 @@ impl Reader {
 pub struct Writer {
     io: OwnedWriteHalf,
     codec: Codec,
+    /// Frames encoded by `queue_text` and not yet written; empty (no allocation) between
+    /// writes.
+    pending: BytesMut,
     closed: bool,
 }
 
 impl Writer {
     pub async fn text(&mut self, text: ByteString) -> io::Result<()> {
         self.send(Message::Text(text)).await
+    }
+
+    /// Encodes a text frame to go out with the next `flush`: several frames queued
+    /// together leave in one write.
+    pub fn queue_text(&mut self, text: ByteString) -> io::Result<()> {
+        self.encode(Message::Text(text))
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
     }
 
     pub async fn ping(&mut self, payload: &'static [u8]) -> io::Result<()> {
@@ -231,14 +247,29 @@ impl Writer {
     }
 
     async fn send(&mut self, msg: Message) -> io::Result<()> {
+        self.encode(msg)?;
+        self.flush().await
+    }
+
+    fn encode(&mut self, msg: Message) -> io::Result<()> {
         if self.closed {
             return Err(io::ErrorKind::BrokenPipe.into());
         }
-        let mut out = BytesMut::new();
         self.codec
-            .encode(msg, &mut out)
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        // Closed until the frame is out whole: a write that fails or is abandoned (a
+            .encode(msg, &mut self.pending)
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
+
+    /// Writes every queued frame, then lets the buffer go.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let out = std::mem::take(&mut self.pending);
+        // Closed until the frames are out whole: a write that fails or is abandoned (a
         // send timeout) leaves half a frame behind, and nothing may follow it.
         self.closed = true;
         self.io.write_all(&out).await?;
@@ -267,4 +298,46 @@ pub async fn close(mut reader: Reader, mut writer: Writer, code: Option<(u16, &s
 /// ends when the writer and its reader are dropped.
 pub async fn close_answer(mut writer: Writer) {
     let _ = tokio::time::timeout(CLOSE_LINGER, writer.send(Message::Close(None))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    /// Frames queued together reach the client whole and in order with the one flush,
+    /// nothing before it, and the socket keeps no buffer afterwards.
+    #[actix_web::test]
+    async fn queued_frames_leave_together_in_order() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        let mut client = client.unwrap();
+        let (_reader, mut writer) = split(accepted.unwrap().0, &[], 1 << 16);
+
+        for text in ["one", "two", "three"] {
+            writer.queue_text(text.into()).unwrap();
+        }
+        let mut buf = BytesMut::with_capacity(256);
+        let early = tokio::time::timeout(Duration::from_millis(100), client.read_buf(&mut buf));
+        assert!(early.await.is_err(), "nothing is written before the flush");
+
+        writer.flush().await.unwrap();
+        assert_eq!(writer.pending.capacity(), 0, "the buffer is let go");
+        let mut codec = Codec::new().client_mode();
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            assert!(client.read_buf(&mut buf).await.unwrap() > 0);
+            while let Some(frame) = codec.decode(&mut buf).unwrap() {
+                match frame {
+                    Frame::Text(b) => got.push(String::from_utf8(b.to_vec()).unwrap()),
+                    other => panic!("unexpected frame {other:?}"),
+                }
+            }
+        }
+        assert_eq!(got, ["one", "two", "three"]);
+        // A flush with nothing queued writes nothing and succeeds.
+        writer.flush().await.unwrap();
+    }
 }

@@ -450,6 +450,65 @@ async fn burst(app: TestApp) {
     app.stop().await;
 }
 
+/// A long ticket's replay (several pages, far more bytes than one write carries) reaches
+/// a joining socket whole and in order, internal notes only to staff, and ends with the
+/// presence frame.
+#[actix_web::test]
+async fn a_long_replay_arrives_whole_and_in_order() {
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Cora").await;
+    let tech = app.user("technician", "Tara").await;
+    let id = app.ticket(&c, "a long conversation").await["id"]
+        .as_i64()
+        .unwrap();
+    let total = 1_050;
+    let filler = "x".repeat(300);
+    let mut internal = Vec::new();
+    let mut bodies = std::collections::HashMap::new();
+    let (app_, c_, tech_) = (&app, &c, &tech);
+    for chunk in (0..total).collect::<Vec<_>>().chunks(50) {
+        let posts = chunk.iter().map(|i| {
+            let note = i % 10 == 9;
+            let body = format!("long {i} {filler}");
+            async move {
+                let who = if note || i % 2 == 1 { tech_ } else { c_ };
+                (note, app_.message(who, id, &body, note).await)
+            }
+        });
+        for (note, r) in join_all(posts).await {
+            assert_eq!(r.status, 201, "{}", r.body);
+            let seq = r.body["seq"].as_i64().unwrap();
+            bodies.insert(seq, r.body["body"].clone());
+            if note {
+                internal.push(seq);
+            }
+        }
+    }
+    let url = app.ws_url();
+    let (mut staff, _) = Ws::connect(&url, &tech.token).await;
+    assert_eq!(
+        staff.join(id, 0).await,
+        (1..=total as i64).collect::<Vec<_>>()
+    );
+    let (mut customer, _) = Ws::connect(&url, &c.token).await;
+    let public: Vec<i64> = (1..=total as i64)
+        .filter(|s| !internal.contains(s))
+        .collect();
+    assert_eq!(internal.len(), total / 10);
+    assert_eq!(customer.join(id, 0).await, public);
+    // Every frame whole: each replayed body is the one that was posted.
+    for f in staff.seen.iter().filter(|f| f["type"] == "message") {
+        assert_eq!(f["message"]["body"], bodies[&f["seq"].as_i64().unwrap()]);
+    }
+    // From the middle of the second page on.
+    let (mut late, _) = Ws::connect(&url, &tech.token).await;
+    assert_eq!(
+        late.join(id, 700).await,
+        (701..=total as i64).collect::<Vec<_>>()
+    );
+    app.stop().await;
+}
+
 #[actix_web::test]
 async fn global_channel_is_filtered_by_role_and_ownership() {
     let app = TestApp::start().await;
