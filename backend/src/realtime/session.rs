@@ -274,12 +274,12 @@ pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
 }
 
 impl Client {
+    /// Writes a frame now (with anything queued before it).
     async fn send(&mut self, frame: ByteString) -> Flow {
-        // A client that stops reading is cut off instead of holding anything up.
-        match tokio::time::timeout(SEND_TIMEOUT, self.writer.text(frame)).await {
-            Ok(Ok(())) => Flow::Continue,
-            _ => Flow::Stop,
+        if self.writer.queue_text(frame).is_err() {
+            return Flow::Stop;
         }
+        self.flush().await
     }
 
     /// Queues a frame to go out with the next write (`flush`, `send`, or this call once
@@ -295,6 +295,7 @@ impl Client {
     }
 
     async fn flush(&mut self) -> Flow {
+        // A client that stops reading is cut off instead of holding anything up.
         match tokio::time::timeout(SEND_TIMEOUT, self.writer.flush()).await {
             Ok(Ok(())) => Flow::Continue,
             _ => Flow::Stop,
