@@ -339,3 +339,145 @@ async fn search_pages_merge_title_and_message_matches_in_order() {
     assert_eq!(mine.into_iter().collect::<BTreeSet<_>>(), expected);
     app.stop().await;
 }
+
+/// Busy tickets (more messages than `BUSY_TICKET`) are asked through the search index
+/// instead of having each message read: the matches must be exactly those of an ordinary
+/// ticket, wherever the matching message sits in the conversation, and still public only.
+#[actix_web::test]
+async fn busy_tickets_match_on_any_public_message_only() {
+    use diesel::RunQueryDsl;
+    use relay_desk::tickets::queries::BUSY_TICKET;
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Talker").await;
+    let tech = app.user("technician", "Reader").await;
+    let other = app.user("customer", "Other").await;
+    let busy = BUSY_TICKET + 20;
+    // `filler` fills a ticket with `busy` messages in one statement (the API would take
+    // far longer); every fourth is an internal note, as in a real conversation.
+    let fill = |ticket: i64, filler: &str| {
+        diesel::sql_query(format!(
+            "INSERT INTO messages (ticket_id, seq, author_id, kind, body) \
+             SELECT {ticket}, s, {}, CASE WHEN s % 4 = 0 THEN 'internal' ELSE 'public' END, \
+                    '{filler} ' || s FROM generate_series(1, {busy}) AS s",
+            c.id
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+        diesel::sql_query(format!(
+            "UPDATE tickets SET last_seq = {busy} WHERE id = {ticket}"
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    };
+    let ticket = |title: &'static str| {
+        let app = &app;
+        let c = &c;
+        async move { app.ticket(c, title).await["id"].as_i64().unwrap() }
+    };
+    // A: busy, the word in most of its public messages.
+    let a = ticket("Chat about the zoo").await;
+    fill(a, "the walrus tusk");
+    // B: busy, the word only in an internal note (posted by staff, through the API).
+    let b = ticket("Chat about the weather").await;
+    fill(b, "sunny spells");
+    app.message(&tech, b, "a walrus was mentioned internally", true)
+        .await
+        .ok();
+    // C: busy, no matching message, but the word in its title.
+    let cc = ticket("Walrus in the title").await;
+    fill(cc, "nothing to see");
+    // D: busy, one public match deep in its history (the first message of many).
+    let d = ticket("Long conversation").await;
+    app.message(&c, d, "my walrus printer jammed", false)
+        .await
+        .ok();
+    diesel::sql_query(format!(
+        "INSERT INTO messages (ticket_id, seq, author_id, kind, body) \
+         SELECT {d}, s, {}, 'public', 'still waiting ' || s FROM generate_series(2, {busy}) AS s",
+        c.id
+    ))
+    .execute(&mut app.conn())
+    .unwrap();
+    diesel::sql_query(format!(
+        "UPDATE tickets SET last_seq = {busy} WHERE id = {d}"
+    ))
+    .execute(&mut app.conn())
+    .unwrap();
+    // E: quiet, one public match posted through the API.
+    let e = ticket("Short question").await;
+    app.message(&c, e, "is the walrus ok?", false).await.ok();
+    // F: quiet, no match. G: someone else's busy ticket with matches.
+    let f = ticket("Nothing here").await;
+    app.message(&c, f, "hello there", false).await.ok();
+    let g = app.ticket(&other, "Their zoo chat").await["id"]
+        .as_i64()
+        .unwrap();
+    fill(g, "another walrus");
+
+    let expected: BTreeSet<i64> = [a, cc, d, e, g].into();
+    // Before ANALYZE the word is probed in the index (the rare-term plan); after it, the
+    // statistics know it as common and the tickets are walked in sort order, the busy
+    // ones asked through the index. Both must give the same answer.
+    for analyzed in [false, true] {
+        if analyzed {
+            diesel::sql_query("ANALYZE tickets, messages")
+                .execute(&mut app.conn())
+                .unwrap();
+            #[derive(diesel::QueryableByName)]
+            struct Known {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                known: bool,
+            }
+            let k: Vec<Known> = diesel::sql_query(
+                "SELECT coalesce('walrus' = ANY(most_common_elems::text::text[]), false) AS known \
+                 FROM pg_stats WHERE tablename = 'messages' AND attname = 'search'",
+            )
+            .load(&mut app.conn())
+            .unwrap();
+            assert!(
+                k.first().is_some_and(|k| k.known),
+                "the walk in sort order is the plan under test: the statistics must know the word"
+            );
+        }
+        for sort in ["-created_at", "updated_at", "-priority"] {
+            let all = ids(app
+                .get(&format!("/api/tickets?limit=100&sort={sort}"), &tech.token)
+                .await
+                .ok());
+            let want: Vec<i64> = all.into_iter().filter(|id| expected.contains(id)).collect();
+            let got = ids(app
+                .get(
+                    &format!("/api/tickets?q=walrus&limit=100&sort={sort}"),
+                    &tech.token,
+                )
+                .await
+                .ok());
+            assert_eq!(got, want, "{sort} (analyzed: {analyzed})");
+            // Paged two at a time, the same tickets in the same order.
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            for _ in 0..10 {
+                let mut path = format!("/api/tickets?q=walrus&limit=2&sort={sort}");
+                if let Some(c) = &cursor {
+                    path.push_str(&format!("&cursor={c}"));
+                }
+                let page = app.get(&path, &tech.token).await;
+                seen.extend(ids(page.ok()));
+                cursor = page.body["next_cursor"].as_str().map(str::to_owned);
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(seen, want, "{sort} (analyzed: {analyzed}), paged");
+        }
+        // The customer sees only their own matches; a customer never matches on B's note.
+        let mine: BTreeSet<i64> = ids(app
+            .get("/api/tickets?q=walrus&limit=100", &c.token)
+            .await
+            .ok())
+        .into_iter()
+        .collect();
+        assert_eq!(mine, [a, cc, d, e].into(), "analyzed: {analyzed}");
+    }
+    app.stop().await;
+}
