@@ -3,13 +3,13 @@
 
 use super::lifecycle::Lifecycle;
 use super::model::{HistoryRow, NewHistory, NewTicket, Ticket, TicketChanges};
-use crate::auth::policy::{self, check_desk, check_ticket, DeskAction, TicketAction};
+use crate::auth::policy::{check_desk, check_ticket, DeskAction, TicketAction};
 use crate::auth::Actor;
 use crate::categories::queries::{self as categories, Category};
 use crate::db::prepared::prepared;
 use crate::db::schema::{
-    categories as categories_t, messages, sla_policies, ticket_counters, ticket_history,
-    ticket_tags, tickets, users,
+    categories as categories_t, sla_policies, ticket_counters, ticket_history, ticket_tags,
+    tickets, users,
 };
 use crate::error::{AppError, AppResult};
 use crate::users::model::User;
@@ -20,7 +20,7 @@ use diesel::dsl::{count_star, sql, AsSelect};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Text};
 use relay_protocol::tickets::{
     CategoryRef, CreateTicketRequest, HistoryEntry, Priority, TicketListQuery, TicketPage,
     TicketStatus, TicketView, UpdateTicketRequest,
@@ -614,6 +614,14 @@ pub fn assign(
 
 /// Read models for `rows`, as `viewer` may see them: message counts include internal
 /// notes for staff only.
+#[derive(QueryableByName)]
+struct IdCount {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 pub fn views(
     conn: &mut PgConnection,
     viewer_role: Role,
@@ -648,14 +656,27 @@ pub fn views(
     {
         tags.entry(tid).or_default().push(tag);
     }
-    let counts: HashMap<i64, i64> = messages::table
-        .filter(messages::ticket_id.eq_any(&ids))
-        .filter(messages::kind.eq_any(policy::visible_kinds(viewer_role)))
-        .group_by(messages::ticket_id)
-        .select((messages::ticket_id, count_star()))
-        .load::<(i64, i64)>(conn)?
+    // A ticket's seqs are gap-free (a seq is handed out in the storing transaction), so
+    // staff, who see every message, see `last_seq` of them. Customers see all but the
+    // internal notes, counted up to the row's `last_seq` through their partial index: a
+    // busy ticket's conversation is never read to count it.
+    let internal: HashMap<i64, i64> = if viewer_role.is_staff() {
+        HashMap::new()
+    } else {
+        diesel::sql_query(
+            "SELECT t.id, count(*) AS n \
+             FROM unnest($1::bigint[], $2::bigint[]) AS t(id, last_seq) \
+             JOIN messages m ON m.ticket_id = t.id AND m.seq <= t.last_seq \
+                            AND m.kind = 'internal' \
+             GROUP BY t.id",
+        )
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<BigInt>, _>(rows.iter().map(|t| t.last_seq).collect::<Vec<_>>())
+        .load::<IdCount>(conn)?
         .into_iter()
-        .collect();
+        .map(|r| (r.id, r.n))
+        .collect()
+    };
 
     rows.iter()
         .map(|t| {
@@ -684,7 +705,7 @@ pub fn views(
                     .and_then(|a| people.get(&a))
                     .map(User::summary),
                 tags: tags.remove(&t.id).unwrap_or_default(),
-                message_count: counts.get(&t.id).copied().unwrap_or(0),
+                message_count: t.last_seq - internal.get(&t.id).copied().unwrap_or(0),
                 created_at: t.created_at,
                 updated_at: t.updated_at,
                 first_response_at: t.first_response_at,

@@ -479,5 +479,26 @@ async fn busy_tickets_match_on_any_public_message_only() {
         .collect();
         assert_eq!(mine, [a, cc, d, e].into(), "analyzed: {analyzed}");
     }
+    // Counts without reading the conversation: staff see every message, the customer
+    // all but the internal notes (every fourth filler).
+    let count = |v: &Value, id: i64| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| t["message_count"].as_i64().unwrap())
+    };
+    let staff = app.get("/api/tickets?limit=100", &tech.token).await;
+    let theirs = app.get("/api/tickets?limit=100", &c.token).await;
+    assert_eq!(count(staff.ok(), a), Some(busy));
+    assert_eq!(count(theirs.ok(), a), Some(busy - busy / 4));
+    assert_eq!(
+        count(staff.ok(), b),
+        Some(busy + 1),
+        "the note is counted for staff"
+    );
+    assert_eq!(count(theirs.ok(), b), Some(busy - busy / 4));
+    assert_eq!(count(theirs.ok(), d), Some(busy), "all public");
     app.stop().await;
 }
