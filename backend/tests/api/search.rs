@@ -13,6 +13,25 @@ fn ids(v: &Value) -> Vec<i64> {
         .collect()
 }
 
+/// The ids of every page of the list query `path`, following `next_cursor` to the end.
+async fn all_pages(app: &TestApp, token: &str, path: &str) -> Vec<i64> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..50 {
+        let mut p = path.to_owned();
+        if let Some(c) = &cursor {
+            p.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get(&p, token).await;
+        seen.extend(ids(page.ok()));
+        cursor = page.body["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            return seen;
+        }
+    }
+    panic!("{path}: pagination does not terminate");
+}
+
 #[actix_web::test]
 async fn filters_and_full_text_search() {
     let app = TestApp::start().await;
@@ -307,24 +326,12 @@ async fn search_pages_merge_title_and_message_matches_in_order() {
                 .await
                 .ok());
             let want: Vec<i64> = all.into_iter().filter(|id| expected.contains(id)).collect();
-            let mut seen = Vec::new();
-            let mut cursor: Option<String> = None;
-            for _ in 0..10 {
-                let mut path = format!("/api/tickets?q=zebra&limit=3&sort={sort}");
-                if let Some(c) = &cursor {
-                    path.push_str(&format!("&cursor={c}"));
-                }
-                let page = app.get(&path, &tech.token).await;
-                seen.extend(ids(page.ok()));
-                match page.body["next_cursor"].as_str() {
-                    Some(c) => cursor = Some(c.to_owned()),
-                    None => {
-                        cursor = None;
-                        break;
-                    }
-                }
-            }
-            assert!(cursor.is_none(), "{sort}: pagination does not terminate");
+            let seen = all_pages(
+                &app,
+                &tech.token,
+                &format!("/api/tickets?q=zebra&limit=3&sort={sort}"),
+            )
+            .await;
             assert_eq!(
                 seen, want,
                 "{sort} (analyzed: {analyzed}): every match once, in the sort's order"
@@ -352,13 +359,18 @@ async fn busy_tickets_match_on_any_public_message_only() {
     let tech = app.user("technician", "Reader").await;
     let other = app.user("customer", "Other").await;
     let busy = BUSY_TICKET + 20;
-    // `filler` fills a ticket with `busy` messages in one statement (the API would take
-    // far longer); every fourth is an internal note, as in a real conversation.
-    let fill = |ticket: i64, filler: &str| {
+    // `fill` gives a ticket seqs `first..=busy` in one statement (the API would take far
+    // longer), with every fourth an internal note, as in a real conversation, if `notes`.
+    let fill = |ticket: i64, first: i64, filler: &str, notes: bool| {
+        let kind = if notes {
+            "CASE WHEN s % 4 = 0 THEN 'internal' ELSE 'public' END"
+        } else {
+            "'public'"
+        };
         diesel::sql_query(format!(
             "INSERT INTO messages (ticket_id, seq, author_id, kind, body) \
-             SELECT {ticket}, s, {}, CASE WHEN s % 4 = 0 THEN 'internal' ELSE 'public' END, \
-                    '{filler} ' || s FROM generate_series(1, {busy}) AS s",
+             SELECT {ticket}, s, {}, {kind}, '{filler} ' || s \
+             FROM generate_series({first}, {busy}) AS s",
             c.id
         ))
         .execute(&mut app.conn())
@@ -376,33 +388,22 @@ async fn busy_tickets_match_on_any_public_message_only() {
     };
     // A: busy, the word in most of its public messages.
     let a = ticket("Chat about the zoo").await;
-    fill(a, "the walrus tusk");
+    fill(a, 1, "the walrus tusk", true);
     // B: busy, the word only in an internal note (posted by staff, through the API).
     let b = ticket("Chat about the weather").await;
-    fill(b, "sunny spells");
+    fill(b, 1, "sunny spells", true);
     app.message(&tech, b, "a walrus was mentioned internally", true)
         .await
         .ok();
     // C: busy, no matching message, but the word in its title.
     let cc = ticket("Walrus in the title").await;
-    fill(cc, "nothing to see");
+    fill(cc, 1, "nothing to see", true);
     // D: busy, one public match deep in its history (the first message of many).
     let d = ticket("Long conversation").await;
     app.message(&c, d, "my walrus printer jammed", false)
         .await
         .ok();
-    diesel::sql_query(format!(
-        "INSERT INTO messages (ticket_id, seq, author_id, kind, body) \
-         SELECT {d}, s, {}, 'public', 'still waiting ' || s FROM generate_series(2, {busy}) AS s",
-        c.id
-    ))
-    .execute(&mut app.conn())
-    .unwrap();
-    diesel::sql_query(format!(
-        "UPDATE tickets SET last_seq = {busy} WHERE id = {d}"
-    ))
-    .execute(&mut app.conn())
-    .unwrap();
+    fill(d, 2, "still waiting", false);
     // E: quiet, one public match posted through the API.
     let e = ticket("Short question").await;
     app.message(&c, e, "is the walrus ok?", false).await.ok();
@@ -412,7 +413,7 @@ async fn busy_tickets_match_on_any_public_message_only() {
     let g = app.ticket(&other, "Their zoo chat").await["id"]
         .as_i64()
         .unwrap();
-    fill(g, "another walrus");
+    fill(g, 1, "another walrus", true);
 
     let expected: BTreeSet<i64> = [a, cc, d, e, g].into();
     // Before ANALYZE the word is probed in the index (the rare-term plan); after it, the
@@ -454,20 +455,12 @@ async fn busy_tickets_match_on_any_public_message_only() {
                 .ok());
             assert_eq!(got, want, "{sort} (analyzed: {analyzed})");
             // Paged two at a time, the same tickets in the same order.
-            let mut seen = Vec::new();
-            let mut cursor: Option<String> = None;
-            for _ in 0..10 {
-                let mut path = format!("/api/tickets?q=walrus&limit=2&sort={sort}");
-                if let Some(c) = &cursor {
-                    path.push_str(&format!("&cursor={c}"));
-                }
-                let page = app.get(&path, &tech.token).await;
-                seen.extend(ids(page.ok()));
-                cursor = page.body["next_cursor"].as_str().map(str::to_owned);
-                if cursor.is_none() {
-                    break;
-                }
-            }
+            let seen = all_pages(
+                &app,
+                &tech.token,
+                &format!("/api/tickets?q=walrus&limit=2&sort={sort}"),
+            )
+            .await;
             assert_eq!(seen, want, "{sort} (analyzed: {analyzed}), paged");
         }
         // The customer sees only their own matches; a customer never matches on B's note.
