@@ -612,8 +612,6 @@ pub fn assign(
     })
 }
 
-/// Read models for `rows`, as `viewer` may see them: message counts include internal
-/// notes for staff only.
 #[derive(QueryableByName)]
 struct IdCount {
     #[diesel(sql_type = BigInt)]
@@ -622,6 +620,8 @@ struct IdCount {
     n: i64,
 }
 
+/// Read models for `rows`, as `viewer` may see them: message counts include internal
+/// notes for staff only.
 pub fn views(
     conn: &mut PgConnection,
     viewer_role: Role,
