@@ -276,10 +276,10 @@ pub async fn run(state: AppState, mut reader: Reader, mut writer: Writer) {
 impl Client {
     /// Writes a frame now (with anything queued before it).
     async fn send(&mut self, frame: ByteString) -> Flow {
-        if self.writer.queue_text(frame).is_err() {
-            return Flow::Stop;
+        match self.queue(frame).await {
+            Flow::Continue => self.flush().await,
+            stop => stop,
         }
-        self.flush().await
     }
 
     /// Queues a frame to go out with the next write (`flush`, `send`, or this call once
