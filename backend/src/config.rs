@@ -46,6 +46,9 @@ pub struct Config {
     pub rate_limit_scale: u32,
     /// Take the client address from `X-Real-IP` (set by our nginx), not the peer.
     pub trust_proxy: bool,
+    /// HTTP/WebSocket worker threads (each a single-threaded runtime); `None`: one per
+    /// core. Several instances on one machine each want their share of the cores.
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +176,7 @@ impl Config {
         let outbox_backoff_ms = number("OUTBOX_BACKOFF_MS", 5000, 10, 600_000);
         let sla_check_secs = number("SLA_CHECK_SECS", 30, 1, 3600) as u64;
         let rate_limit_scale = number("RATE_LIMIT_SCALE", 1, 0, 10_000) as u32;
+        let workers = Some(number("WORKERS", 0, 0, 256) as usize).filter(|&n| n > 0);
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -206,6 +210,7 @@ impl Config {
             sla_check_secs,
             rate_limit_scale,
             trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "yes")),
+            workers,
         })
     }
 }
@@ -221,6 +226,21 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn workers_default_to_one_per_core() {
+        let base = [("DATABASE_URL", "postgres://x@y/z"), ("RELAY_DEV", "1")];
+        assert_eq!(cfg(&base).unwrap().workers, None);
+        let with = |v: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push(("WORKERS", v));
+            cfg(&pairs)
+        };
+        assert_eq!(with("0").unwrap().workers, None, "0 means one per core");
+        assert_eq!(with("1").unwrap().workers, Some(1));
+        let text = with("many").unwrap_err().to_string();
+        assert!(text.contains("WORKERS must be a whole number"), "{text}");
     }
 
     #[test]

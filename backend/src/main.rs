@@ -112,6 +112,7 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     let pool = db::build_pool(&config.database_url, config.db_pool_size)?;
     let bind = config.bind;
+    let workers = config.workers;
     actix_web::rt::System::new().block_on(async move {
         let state = AppState::start(config, pool).await?;
         tracing::info!(%bind, instance = %state.config.instance_id,
@@ -122,7 +123,7 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             s,
             relay_desk::server::Listen::Addr(bind),
             relay_desk::server::Options {
-                workers: None,
+                workers,
                 shutdown_timeout: 10,
             },
         )?;
