@@ -744,6 +744,22 @@ struct Cursor {
     id: i64,
 }
 
+impl Cursor {
+    /// The cursor just past `t` in the sort `sort` (keyed by `key`).
+    fn at(key: SortKey, sort: &str, t: &Ticket) -> Cursor {
+        Cursor {
+            s: sort.to_owned(),
+            t: match key {
+                SortKey::Created => Some(t.created_at),
+                SortKey::Updated => Some(t.updated_at),
+                SortKey::Priority => None,
+            },
+            p: (key == SortKey::Priority).then(|| t.priority().rank()),
+            id: t.id,
+        }
+    }
+}
+
 fn encode_cursor(c: &Cursor) -> String {
     let json = serde_json::to_vec(c).unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
@@ -793,7 +809,8 @@ fn parse_list<T: Copy>(
 /// apart for a term missing from its statistics (it guesses 0.5% of rows and walks: 2 s
 /// for an absent word at 5M messages). So a term the statistics know as common is walked;
 /// any other is probed in the index for at most `GIN_FIRST + 1` matches, and a rare one
-/// answered from them.
+/// answered from them (see `Plan`). The title half runs first; when it fills a page, the
+/// message half only looks at the tickets before that page's last row.
 #[derive(Clone, Copy)]
 enum SearchHalf<'a> {
     Ticket(&'a str),
@@ -814,58 +831,92 @@ struct IdRow {
     id: i64,
 }
 
-/// Expected share of `table`'s rows below which a term is probed as possibly rare.
+/// Expected share of `table`'s rows from which a term is walked without a probe.
 const COMMON_SHARE: f64 = 0.002;
 
+/// How many tickets (in sort order, after the filters and the cursor) the message half
+/// of a search walks rather than ask the index for several common words, when the
+/// title half's page ends within them: about 4 µs a ticket at 5M messages.
+pub const WALK_FIRST: i64 = 5000;
+
+/// How one half of a search is answered, from what the planner's statistics say of its
+/// words (the most-common-elements list of `search`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Common: walk the tickets in sort order; the page fills within a few hundred rows.
+    Walk,
+    /// Several words, each in the statistics' list of common ones, together not common
+    /// (as far as multiplying their frequencies tells): ask the index first, which then
+    /// reads every entry of every word (45 ms for three words of 9% each at 5M
+    /// messages). Walking a short window instead is cheaper; see `list`.
+    CommonWords,
+    /// Anything else (a word the statistics do not know, a rare word, no statistics
+    /// yet): ask the index first, where a rare word is cheap.
+    Probe,
+}
+
 #[derive(QueryableByName)]
-struct Share {
+struct Words {
+    #[diesel(sql_type = BigInt)]
+    words: i64,
+    #[diesel(sql_type = BigInt)]
+    known: i64,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
     share: Option<f64>,
 }
 
-/// Whether the planner's statistics call `text` common in `table`: every word in the
-/// most-common list, their frequencies multiplied (as the planner does) at least
-/// `COMMON_SHARE`. Then walking in sort order fills a page within a few hundred rows and
-/// no probe is needed; anything else (a word missing from the list, no statistics yet)
-/// is probed.
-fn term_is_common(conn: &mut PgConnection, table: &str, text: &str) -> AppResult<bool> {
-    let rows: Vec<Share> = diesel::sql_query(
-        "SELECT exp(sum(ln(greatest(coalesce(s.most_common_elem_freqs[ \
-             array_position(s.most_common_elems::text::text[], w)], 0), 1e-12)))) AS share \
+/// The plan for `text` in `table` (`tickets` or `messages`), from its words: how many,
+/// how many the statistics list as common, and their frequencies multiplied as the
+/// planner does (a word missing from the list counts as absent): at least
+/// `COMMON_SHARE` to walk.
+pub fn plan_for(conn: &mut PgConnection, table: &str, text: &str) -> AppResult<Plan> {
+    let rows: Vec<Words> = diesel::sql_query(
+        "SELECT count(*) AS words, count(f) AS known, \
+                exp(sum(ln(greatest(coalesce(f, 0), 1e-12)))) AS share \
          FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS w \
          CROSS JOIN pg_stats s \
+         CROSS JOIN LATERAL (SELECT s.most_common_elem_freqs[ \
+             array_position(s.most_common_elems::text::text[], w)] AS f) AS x \
          WHERE s.schemaname = current_schema() AND s.tablename = $2 AND s.attname = 'search'",
     )
     .bind::<Text, _>(text)
     .bind::<Text, _>(table)
     .load(conn)?;
-    Ok(rows
-        .first()
-        .and_then(|r| r.share)
-        .is_some_and(|share| share >= COMMON_SHARE))
+    let Some(w) = rows.first() else {
+        return Ok(Plan::Probe);
+    };
+    Ok(match w.share {
+        Some(share) if share >= COMMON_SHARE => Plan::Walk,
+        _ if w.words >= 2 && w.known == w.words => Plan::CommonWords,
+        _ => Plan::Probe,
+    })
 }
 
-/// The tickets a rare term names in one half (`None`: the term is common there).
-fn rare_matches(conn: &mut PgConnection, half: SearchHalf<'_>) -> AppResult<Option<Vec<i64>>> {
-    let (table, sql, text) = match half {
+fn plan(conn: &mut PgConnection, half: SearchHalf<'_>) -> AppResult<Plan> {
+    match half {
+        SearchHalf::Ticket(t) => plan_for(conn, "tickets", t),
+        SearchHalf::Messages(t) => plan_for(conn, "messages", t),
+        SearchHalf::Ids(_) => Ok(Plan::Probe),
+    }
+}
+
+/// The tickets a half's index names, if at most `GIN_FIRST` rows match (`None`: more;
+/// walk instead).
+fn probe(conn: &mut PgConnection, half: SearchHalf<'_>) -> AppResult<Option<Vec<i64>>> {
+    let (sql, text) = match half {
         SearchHalf::Ticket(t) => (
-            "tickets",
             "SELECT id FROM tickets WHERE search @@ websearch_to_tsquery('english', $1) LIMIT $2",
             t,
         ),
         SearchHalf::Messages(t) => (
-            "messages",
             "SELECT ticket_id AS id FROM messages WHERE search @@ websearch_to_tsquery('english', $1) LIMIT $2",
             t,
         ),
         SearchHalf::Ids(ids) => return Ok(Some(ids.to_vec())),
     };
-    if term_is_common(conn, table, text)? {
-        return Ok(None);
-    }
     let rows: Vec<IdRow> = diesel::sql_query(sql)
         .bind::<Text, _>(text)
-        .bind::<diesel::sql_types::BigInt, _>(GIN_FIRST + 1)
+        .bind::<BigInt, _>(GIN_FIRST + 1)
         .load(conn)?;
     if rows.len() as i64 > GIN_FIRST {
         return Ok(None);
@@ -892,6 +943,16 @@ fn sort_position(key: SortKey, t: &Ticket) -> (i64, i64) {
     (k, t.id)
 }
 
+/// Whether `a` comes strictly before `b` in the order (`key`, `desc`).
+fn precedes(key: SortKey, desc: bool, a: &Ticket, b: &Ticket) -> bool {
+    let (a, b) = (sort_position(key, a), sort_position(key, b));
+    if desc {
+        a > b
+    } else {
+        a < b
+    }
+}
+
 /// Merges pages sorted the same way into one, without repeats, at most `limit` long.
 fn merge_sorted(mut rows: Vec<Ticket>, key: SortKey, desc: bool, limit: usize) -> Vec<Ticket> {
     rows.sort_by(|a, b| {
@@ -905,6 +966,86 @@ fn merge_sorted(mut rows: Vec<Ticket>, key: SortKey, desc: bool, limit: usize) -
     rows.dedup_by_key(|t| t.id);
     rows.truncate(limit);
     rows
+}
+
+/// `query` narrowed to the rows strictly after `c` in the order (`key`, `desc`): a page's
+/// cursor, or (with `!desc`) the end of a window that stops just before `c`. The plain
+/// range on the sort key beside the exact condition is what an index scan can stop or
+/// start at (the `OR` alone is only a filter: a window would read to the end).
+fn after(
+    query: TicketQuery<'static>,
+    key: SortKey,
+    desc: bool,
+    c: &Cursor,
+) -> AppResult<TicketQuery<'static>> {
+    Ok(match (key, desc) {
+        (SortKey::Created, true) => {
+            let t =
+                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::created_at.le(t).and(
+                    tickets::created_at
+                        .lt(t)
+                        .or(tickets::created_at.eq(t).and(tickets::id.lt(c.id))),
+                ),
+            )
+        }
+        (SortKey::Created, false) => {
+            let t =
+                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::created_at.ge(t).and(
+                    tickets::created_at
+                        .gt(t)
+                        .or(tickets::created_at.eq(t).and(tickets::id.gt(c.id))),
+                ),
+            )
+        }
+        (SortKey::Updated, true) => {
+            let t =
+                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::updated_at.le(t).and(
+                    tickets::updated_at
+                        .lt(t)
+                        .or(tickets::updated_at.eq(t).and(tickets::id.lt(c.id))),
+                ),
+            )
+        }
+        (SortKey::Updated, false) => {
+            let t =
+                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::updated_at.ge(t).and(
+                    tickets::updated_at
+                        .gt(t)
+                        .or(tickets::updated_at.eq(t).and(tickets::id.gt(c.id))),
+                ),
+            )
+        }
+        (SortKey::Priority, true) => {
+            let p =
+                c.p.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::priority_rank.le(p).and(
+                    tickets::priority_rank
+                        .lt(p)
+                        .or(tickets::priority_rank.eq(p).and(tickets::id.lt(c.id))),
+                ),
+            )
+        }
+        (SortKey::Priority, false) => {
+            let p =
+                c.p.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
+            query.filter(
+                tickets::priority_rank.ge(p).and(
+                    tickets::priority_rank
+                        .gt(p)
+                        .or(tickets::priority_rank.eq(p).and(tickets::id.gt(c.id))),
+                ),
+            )
+        }
+    })
 }
 
 /// `GET /api/tickets`: filters, full-text search, sort and keyset pagination.
@@ -953,8 +1094,11 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
         crate::error::no_nul("q", text)?;
     }
 
-    // Every filter, the cursor and the order; `search` adds one half of a text search.
-    let build = |search: Option<SearchHalf<'_>>| -> AppResult<TicketQuery<'static>> {
+    // Every filter, the cursor and the order; `search` adds one half of a text search,
+    // `window` stops the rows just before a ticket.
+    let build = |search: Option<SearchHalf<'_>>,
+                 window: Option<&Cursor>|
+     -> AppResult<TicketQuery<'static>> {
         let mut query = tickets::table.select(Ticket::as_select()).into_boxed();
         if !actor.role.is_staff() {
             query = query.filter(tickets::requester_id.eq(actor.id));
@@ -1042,63 +1186,13 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
             None => {}
         }
 
-        query = match (key, desc, &cursor) {
-            (SortKey::Created, true, Some(c)) => {
-                let t =
-                    c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-                query.filter(
-                    tickets::created_at
-                        .lt(t)
-                        .or(tickets::created_at.eq(t).and(tickets::id.lt(c.id))),
-                )
-            }
-            (SortKey::Created, false, Some(c)) => {
-                let t =
-                    c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-                query.filter(
-                    tickets::created_at
-                        .gt(t)
-                        .or(tickets::created_at.eq(t).and(tickets::id.gt(c.id))),
-                )
-            }
-            (SortKey::Updated, true, Some(c)) => {
-                let t =
-                    c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-                query.filter(
-                    tickets::updated_at
-                        .lt(t)
-                        .or(tickets::updated_at.eq(t).and(tickets::id.lt(c.id))),
-                )
-            }
-            (SortKey::Updated, false, Some(c)) => {
-                let t =
-                    c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-                query.filter(
-                    tickets::updated_at
-                        .gt(t)
-                        .or(tickets::updated_at.eq(t).and(tickets::id.gt(c.id))),
-                )
-            }
-            (SortKey::Priority, true, Some(c)) => {
-                let p =
-                    c.p.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-                query.filter(
-                    tickets::priority_rank
-                        .lt(p)
-                        .or(tickets::priority_rank.eq(p).and(tickets::id.lt(c.id))),
-                )
-            }
-            (SortKey::Priority, false, Some(c)) => {
-                let p =
-                    c.p.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-                query.filter(
-                    tickets::priority_rank
-                        .gt(p)
-                        .or(tickets::priority_rank.eq(p).and(tickets::id.gt(c.id))),
-                )
-            }
-            (_, _, None) => query,
-        };
+        if let Some(c) = &cursor {
+            query = after(query, key, desc, c)?;
+        }
+        // A window: only the rows before `w` (see `WALK_FIRST`).
+        if let Some(w) = window {
+            query = after(query, key, !desc, w)?;
+        }
         query = match (key, desc) {
             (SortKey::Created, true) => {
                 query.order((tickets::created_at.desc(), tickets::id.desc()))
@@ -1119,32 +1213,80 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
                 query.order((tickets::priority_rank.asc(), tickets::id.asc()))
             }
         };
-        Ok(query.limit(limit + 1))
+        Ok(query)
     };
+    let page = limit + 1;
 
     let mut rows: Vec<Ticket> = match text {
-        None => build(None)?.load(conn)?,
+        None => build(None, None)?.limit(page).load(conn)?,
         Some(text) => {
             // Both halves in one snapshot, so a ticket cannot be missed (or shown twice)
             // because a message arrived between the two queries.
-            let (mut direct, via_messages) = conn
+            let (direct, via_messages) = conn
                 .build_transaction()
                 .read_only()
                 .repeatable_read()
                 .run(|conn| {
-                    let mut halves = Vec::with_capacity(2);
-                    for half in [SearchHalf::Ticket(text), SearchHalf::Messages(text)] {
-                        let rows: Vec<Ticket> = match rare_matches(conn, half)? {
-                            Some(ids) if ids.is_empty() => Vec::new(),
-                            Some(ids) => build(Some(SearchHalf::Ids(&ids)))?.load(conn)?,
-                            None => build(Some(half))?.load(conn)?,
+                    let walk = |conn: &mut PgConnection, half, window: Option<&Cursor>| {
+                        AppResult::Ok(build(Some(half), window)?.limit(page).load(conn)?)
+                    };
+                    // The plan the statistics suggest: walk, or ask the index first for
+                    // the matching tickets (then in sort order; too many: walk after all).
+                    let probed =
+                        |conn: &mut PgConnection, half, window: Option<&Cursor>| match probe(
+                            conn, half,
+                        )? {
+                            Some(ids) if ids.is_empty() => Ok(Vec::new()),
+                            Some(ids) => AppResult::Ok(
+                                build(Some(SearchHalf::Ids(&ids)), window)?
+                                    .limit(page)
+                                    .load(conn)?,
+                            ),
+                            None => walk(conn, half, window),
                         };
-                        halves.push(rows);
-                    }
-                    let via = halves.pop().unwrap_or_default();
-                    let direct = halves.pop().unwrap_or_default();
+                    let planned =
+                        |conn: &mut PgConnection, half, window: Option<&Cursor>| match plan(
+                            conn, half,
+                        )? {
+                            Plan::Walk => walk(conn, half, window),
+                            Plan::CommonWords | Plan::Probe => probed(conn, half, window),
+                        };
+                    let direct = planned(conn, SearchHalf::Ticket(text), None)?;
+                    // A full page of title matches ends the merged page at its last row
+                    // at the latest: the message half only needs the tickets before it.
+                    // For several common words, when those tickets are few (at most
+                    // `WALK_FIRST`), walking them is cheaper than the index probe.
+                    let window = match direct.last() {
+                        Some(last) if direct.len() as i64 == page => {
+                            Some((last, Cursor::at(key, &sort_raw, last)))
+                        }
+                        _ => None,
+                    };
+                    let messages = SearchHalf::Messages(text);
+                    let via = match window {
+                        None => planned(conn, messages, None)?,
+                        Some((last, w)) => match plan(conn, messages)? {
+                            Plan::Walk => walk(conn, messages, Some(&w))?,
+                            Plan::Probe => probed(conn, messages, Some(&w))?,
+                            Plan::CommonWords => {
+                                // The ticket just past the first `WALK_FIRST` (none: there
+                                // are no more).
+                                let edge: Option<Ticket> = build(None, None)?
+                                    .offset(WALK_FIRST)
+                                    .limit(1)
+                                    .load(conn)?
+                                    .pop();
+                                if edge.is_none_or(|e| !precedes(key, desc, &e, last)) {
+                                    walk(conn, messages, Some(&w))?
+                                } else {
+                                    probed(conn, messages, Some(&w))?
+                                }
+                            }
+                        },
+                    };
                     AppResult::Ok((direct, via))
                 })?;
+            let mut direct = direct;
             direct.extend(via_messages);
             merge_sorted(direct, key, desc, limit as usize + 1)
         }
@@ -1152,16 +1294,7 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = match (more, rows.last()) {
-        (true, Some(last)) => Some(encode_cursor(&Cursor {
-            s: sort_raw.clone(),
-            t: match key {
-                SortKey::Created => Some(last.created_at),
-                SortKey::Updated => Some(last.updated_at),
-                SortKey::Priority => None,
-            },
-            p: (key == SortKey::Priority).then(|| last.priority().rank()),
-            id: last.id,
-        })),
+        (true, Some(last)) => Some(encode_cursor(&Cursor::at(key, &sort_raw, last))),
         _ => None,
     };
     Ok(TicketPage {

@@ -495,3 +495,130 @@ async fn busy_tickets_match_on_any_public_message_only() {
     assert_eq!(count(theirs.ok(), d), Some(busy), "all public");
     app.stop().await;
 }
+
+/// When the title half fills a page, the message half is only searched among the
+/// tickets before that page's last row; for several common words it walks them when
+/// they are at most `WALK_FIRST`, else asks the index, within that window. Here the
+/// title matches are spread so that the window is short one way and long the other,
+/// with message matches before, between and after them, and both words common alone
+/// but rare together: every page must still be the true next slice of the merged
+/// result, in every sort, with and without statistics.
+#[actix_web::test]
+async fn search_windows_beyond_walk_first_keep_every_match_in_order() {
+    use diesel::RunQueryDsl;
+    use relay_desk::tickets::queries::{plan_for, Plan, WALK_FIRST};
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Windowed").await;
+    let tech = app.user("technician", "Pager").await;
+    // Ticket k is created k / 2 seconds before a fixed instant (so every two share a
+    // time, and the id decides between them), with fillers in between: `WALK_FIRST +
+    // 60` tickets, one message each.
+    let n = WALK_FIRST + 60;
+    let titled = [0, 2, 4, WALK_FIRST + 20]; // "walrus tusk" in the title
+    let messaged = [1, 3, 10, WALK_FIRST + 10, WALK_FIRST + 41]; // in a public message
+    let noted = 5; // only in an internal note: never a match
+    let list = |ks: &[i64]| {
+        ks.iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for sql in [
+        format!(
+            "INSERT INTO tickets (number, title, requester_id, last_seq, created_at, updated_at) \
+             SELECT 'TICK-2020-' || lpad(k::text, 6, '0'), \
+                    CASE WHEN k IN ({}) THEN 'Walrus tusk sighting ' ELSE 'Filler ' END || k, \
+                    {}, 1, timestamptz '2026-06-01' - make_interval(secs => k / 2), \
+                    timestamptz '2026-06-01' - make_interval(secs => k / 2) \
+             FROM generate_series(0, {}) AS k",
+            list(&titled),
+            c.id,
+            n - 1
+        ),
+        // Each word alone in one filler of 30 (3% each, 0.1% together by the planner's
+        // reckoning), both together only in the matches.
+        format!(
+            "INSERT INTO messages (ticket_id, seq, author_id, kind, body) \
+             SELECT t.id, 1, {}, CASE WHEN k = {noted} THEN 'internal' ELSE 'public' END, \
+                    CASE WHEN k IN ({}) THEN 'the walrus tusk is back' \
+                         WHEN k = {noted} THEN 'walrus tusk, internally' \
+                         WHEN k % 30 = 0 THEN 'a walrus was seen' \
+                         WHEN k % 30 = 15 THEN 'a tusk was found' \
+                         ELSE 'nothing to report' END \
+             FROM tickets t, LATERAL (SELECT substr(t.number, 11)::bigint AS k) AS x \
+             WHERE t.number LIKE 'TICK-2020-%'",
+            c.id,
+            list(&messaged)
+        ),
+    ] {
+        diesel::sql_query(sql).execute(&mut app.conn()).unwrap();
+    }
+    let id_at = |k: i64| -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: i64,
+        }
+        diesel::sql_query(format!(
+            "SELECT id FROM tickets WHERE number = 'TICK-2020-{k:06}'"
+        ))
+        .get_result::<Id>(&mut app.conn())
+        .unwrap()
+        .id
+    };
+    // Ids grow with k (one insert, in order of k).
+    let matches: Vec<i64> = titled.iter().chain(&messaged).copied().collect();
+    let ordered = |key: fn(&i64) -> (i64, i64)| {
+        let mut ks = matches.clone();
+        ks.sort_by_key(key);
+        ks.into_iter().map(id_at).collect::<Vec<i64>>()
+    };
+    // Newest first: by time, then the higher id; oldest first is the exact reverse.
+    let newest_first = ordered(|k| (k / 2, -k));
+    let oldest_first: Vec<i64> = newest_first.iter().rev().copied().collect();
+    let id_desc = ordered(|k| (-k, 0));
+    let id_asc = ordered(|k| (*k, 0));
+    for analyzed in [false, true] {
+        if analyzed {
+            diesel::sql_query("ANALYZE tickets, messages")
+                .execute(&mut app.conn())
+                .unwrap();
+        }
+        // Without statistics the index is asked; with them, the words are known as
+        // common alone and not together: the plan this test is about.
+        let plan = plan_for(&mut app.conn(), "messages", "walrus tusk").unwrap();
+        let want_plan = if analyzed {
+            Plan::CommonWords
+        } else {
+            Plan::Probe
+        };
+        assert_eq!(plan, want_plan, "analyzed: {analyzed}");
+        // Every ticket has the same priority, so the priority sorts follow the id;
+        // `updated_at` equals `created_at` here.
+        for (sort, want) in [
+            ("-created_at", &newest_first),
+            ("created_at", &oldest_first),
+            ("-updated_at", &newest_first),
+            ("updated_at", &oldest_first),
+            ("-priority", &id_desc),
+            ("priority", &id_asc),
+        ] {
+            // Newest first, the first page's window is short (walked outright) with
+            // limit 1 and 2, long (the index, within it) with 3; oldest first, long;
+            // 100: no window.
+            for limit in [1, 2, 3, 100] {
+                let seen = all_pages(
+                    &app,
+                    &tech.token,
+                    &format!("/api/tickets?q=walrus%20tusk&limit={limit}&sort={sort}"),
+                )
+                .await;
+                assert_eq!(
+                    &seen, want,
+                    "{sort}, limit {limit} (analyzed: {analyzed}): every match once, in order"
+                );
+            }
+        }
+    }
+    app.stop().await;
+}
