@@ -869,6 +869,8 @@ async fn rest(args: &Args) -> Result<Value, String> {
         "/api/tickets?q=printer".to_owned(),
         "/api/tickets?q=kryptonite".to_owned(),
         "/api/tickets?q=battery%20timeout".to_owned(),
+        // Three words, each common, rare together in messages.
+        "/api/tickets?q=printer%20laptop%20vpn".to_owned(),
         "/api/tickets?number=TICK-2025-0500000".to_owned(),
         format!("/api/tickets/{ticket}/messages"),
     ];
