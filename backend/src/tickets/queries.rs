@@ -968,6 +968,25 @@ fn merge_sorted(mut rows: Vec<Ticket>, key: SortKey, desc: bool, limit: usize) -
     rows
 }
 
+/// `$query` narrowed to the rows strictly past (`$v`, `$id`) on column `$col`, going
+/// down (`$desc`) or up, with `tickets.id` breaking ties.
+macro_rules! past {
+    ($query:expr, $col:expr, $v:expr, $id:expr, $desc:expr) => {{
+        let (v, id) = ($v, $id);
+        if $desc {
+            $query.filter(
+                $col.le(v)
+                    .and($col.lt(v).or($col.eq(v).and(tickets::id.lt(id)))),
+            )
+        } else {
+            $query.filter(
+                $col.ge(v)
+                    .and($col.gt(v).or($col.eq(v).and(tickets::id.gt(id)))),
+            )
+        }
+    }};
+}
+
 /// `query` narrowed to the rows strictly after `c` in the order (`key`, `desc`): a page's
 /// cursor, or (with `!desc`) the end of a window that stops just before `c`. The plain
 /// range on the sort key beside the exact condition is what an index scan can stop or
@@ -978,71 +997,17 @@ fn after(
     desc: bool,
     c: &Cursor,
 ) -> AppResult<TicketQuery<'static>> {
-    Ok(match (key, desc) {
-        (SortKey::Created, true) => {
-            let t =
-                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-            query.filter(
-                tickets::created_at.le(t).and(
-                    tickets::created_at
-                        .lt(t)
-                        .or(tickets::created_at.eq(t).and(tickets::id.lt(c.id))),
-                ),
-            )
-        }
-        (SortKey::Created, false) => {
-            let t =
-                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-            query.filter(
-                tickets::created_at.ge(t).and(
-                    tickets::created_at
-                        .gt(t)
-                        .or(tickets::created_at.eq(t).and(tickets::id.gt(c.id))),
-                ),
-            )
-        }
-        (SortKey::Updated, true) => {
-            let t =
-                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-            query.filter(
-                tickets::updated_at.le(t).and(
-                    tickets::updated_at
-                        .lt(t)
-                        .or(tickets::updated_at.eq(t).and(tickets::id.lt(c.id))),
-                ),
-            )
-        }
-        (SortKey::Updated, false) => {
-            let t =
-                c.t.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-            query.filter(
-                tickets::updated_at.ge(t).and(
-                    tickets::updated_at
-                        .gt(t)
-                        .or(tickets::updated_at.eq(t).and(tickets::id.gt(c.id))),
-                ),
-            )
-        }
-        (SortKey::Priority, true) => {
-            let p =
-                c.p.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-            query.filter(
-                tickets::priority_rank.le(p).and(
-                    tickets::priority_rank
-                        .lt(p)
-                        .or(tickets::priority_rank.eq(p).and(tickets::id.lt(c.id))),
-                ),
-            )
-        }
-        (SortKey::Priority, false) => {
-            let p =
-                c.p.ok_or_else(|| AppError::invalid("cursor", "is malformed"))?;
-            query.filter(
-                tickets::priority_rank.ge(p).and(
-                    tickets::priority_rank
-                        .gt(p)
-                        .or(tickets::priority_rank.eq(p).and(tickets::id.gt(c.id))),
-                ),
+    let bad = || AppError::invalid("cursor", "is malformed");
+    Ok(match key {
+        SortKey::Created => past!(query, tickets::created_at, c.t.ok_or_else(bad)?, c.id, desc),
+        SortKey::Updated => past!(query, tickets::updated_at, c.t.ok_or_else(bad)?, c.id, desc),
+        SortKey::Priority => {
+            past!(
+                query,
+                tickets::priority_rank,
+                c.p.ok_or_else(bad)?,
+                c.id,
+                desc
             )
         }
     })
