@@ -943,26 +943,24 @@ fn sort_position(key: SortKey, t: &Ticket) -> (i64, i64) {
     (k, t.id)
 }
 
+/// How `a` and `b` compare in the order (`key`, `desc`).
+fn order(key: SortKey, desc: bool, a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
+    let o = sort_position(key, a).cmp(&sort_position(key, b));
+    if desc {
+        o.reverse()
+    } else {
+        o
+    }
+}
+
 /// Whether `a` comes strictly before `b` in the order (`key`, `desc`).
 fn precedes(key: SortKey, desc: bool, a: &Ticket, b: &Ticket) -> bool {
-    let (a, b) = (sort_position(key, a), sort_position(key, b));
-    if desc {
-        a > b
-    } else {
-        a < b
-    }
+    order(key, desc, a, b).is_lt()
 }
 
 /// Merges pages sorted the same way into one, without repeats, at most `limit` long.
 fn merge_sorted(mut rows: Vec<Ticket>, key: SortKey, desc: bool, limit: usize) -> Vec<Ticket> {
-    rows.sort_by(|a, b| {
-        let o = sort_position(key, a).cmp(&sort_position(key, b));
-        if desc {
-            o.reverse()
-        } else {
-            o
-        }
-    });
+    rows.sort_by(|a, b| order(key, desc, a, b));
     rows.dedup_by_key(|t| t.id);
     rows.truncate(limit);
     rows
