@@ -347,3 +347,57 @@ async fn killed_database_connections_lose_nothing_and_leave_nothing_half_written
     assert_eq!(files, keys.len(), "no orphan files");
     app.stop().await;
 }
+
+/// The database drops every connection of the app at once (a restart, an operator's
+/// `pg_terminate_backend`) while the pool holds several idle ones. The first request
+/// may meet a dead connection and answer 503; after that the pool checks connections
+/// before handing them out, so the requests behind it go through instead of each
+/// meeting the next dead one.
+#[actix_web::test]
+async fn after_every_connection_is_dropped_at_most_one_request_fails() {
+    use diesel::prelude::*;
+    use futures_util::future::join_all;
+
+    let app = TestApp::start().await;
+    let c = app.user("customer", "Cora").await;
+    let id = app.ticket(&c, "printer").await["id"].as_i64().unwrap();
+    // Several connections busy at once, then idle in the pool.
+    join_all((0..4).map(|_| {
+        app.state.db(|conn| {
+            diesel::sql_query("SELECT pg_sleep(0.2)").execute(conn)?;
+            Ok(())
+        })
+    }))
+    .await
+    .into_iter()
+    .for_each(|r| r.unwrap());
+    let idle = app.state.pool.state().idle_connections;
+    assert!(idle >= 4, "only {idle} idle connections");
+
+    let mut killer = PgConnection::establish(&app.state.config.database_url).unwrap();
+    #[derive(QueryableByName)]
+    struct Killed {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let killed = diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) AS n \
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .get_result::<Killed>(&mut killer)
+    .unwrap();
+    assert!(killed.n as u32 >= idle, "{} of {idle} terminated", killed.n);
+
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(app.get(format!("/api/tickets/{id}"), &c.token).await.status);
+    }
+    let failed = statuses.iter().filter(|&&s| s == 503).count();
+    assert!(failed <= 1, "{failed} requests failed: {statuses:?}");
+    assert!(
+        statuses.iter().all(|&s| s == 200 || s == 503),
+        "{statuses:?}"
+    );
+    assert_eq!(*statuses.last().unwrap(), 200);
+    app.stop().await;
+}
