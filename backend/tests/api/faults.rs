@@ -182,6 +182,27 @@ where
     panic!("{what} never succeeded");
 }
 
+/// Terminates every backend of `conn`'s database but its own, waiting up to `wait_ms`
+/// for each to exit (0: signal only); returns how many were terminated.
+fn terminate_other_backends(
+    conn: &mut diesel::PgConnection,
+    wait_ms: i64,
+) -> diesel::QueryResult<i64> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Killed {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, $1)) AS n \
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(wait_ms)
+    .get_result::<Killed>(conn)
+    .map(|k| k.n)
+}
+
 /// PostgreSQL drops every connection of the app, again and again, while people post
 /// messages, open tickets and upload files. The pool recovers; every message is stored
 /// exactly once (retries reuse their client_id); nothing is half-written.
@@ -214,21 +235,12 @@ async fn killed_database_connections_lose_nothing_and_leave_nothing_half_written
         let url = app.state.config.database_url.clone();
         std::thread::spawn(move || {
             let mut conn = PgConnection::establish(&url).unwrap();
-            #[derive(QueryableByName)]
-            struct Killed {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                n: i64,
-            }
             while !stop.load(Ordering::Relaxed) {
-                let Ok(k) = diesel::sql_query(
-                    "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
-                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                )
-                .get_result::<Killed>(&mut conn) else {
+                let Ok(n) = terminate_other_backends(&mut conn, 0) else {
                     break; // the test is over and its database is being dropped
                 };
-                kills.fetch_add(k.n as usize, Ordering::Relaxed);
-                if k.n > 0 {
+                kills.fetch_add(n as usize, Ordering::Relaxed);
+                if n > 0 {
                     rounds.fetch_add(1, Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -375,18 +387,8 @@ async fn after_every_connection_is_dropped_at_most_one_request_fails() {
     assert!(idle >= 4, "only {idle} idle connections");
 
     let mut killer = PgConnection::establish(&app.state.config.database_url).unwrap();
-    #[derive(QueryableByName)]
-    struct Killed {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let killed = diesel::sql_query(
-        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) AS n \
-         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    .get_result::<Killed>(&mut killer)
-    .unwrap();
-    assert!(killed.n as u32 >= idle, "{} of {idle} terminated", killed.n);
+    let killed = terminate_other_backends(&mut killer, 5000).unwrap();
+    assert!(killed as u32 >= idle, "{killed} of {idle} terminated");
 
     let mut statuses = Vec::new();
     for _ in 0..8 {
