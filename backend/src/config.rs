@@ -22,6 +22,11 @@ pub struct Config {
     pub slack_webhook_url: Option<String>,
     pub instance_id: String,
     pub bcrypt_cost: u32,
+    /// Longest a password hash may wait for a hashing thread (ms); a request the queue
+    /// cannot serve in that time gets 503 + Retry-After at once.
+    pub hash_queue_ms: u64,
+    /// Hashing threads; `None` = all cores but one (at least one).
+    pub hash_threads: Option<usize>,
     /// Lifetime of access tokens in seconds (at most 900).
     pub access_token_ttl: i64,
     pub refresh_token_ttl_days: i64,
@@ -161,6 +166,8 @@ impl Config {
             }
         };
         let bcrypt_cost = number("BCRYPT_COST", 12, 4, 31) as u32;
+        let hash_queue_ms = number("HASH_QUEUE_MS", 10_000, 100, 300_000) as u64;
+        let hash_threads = Some(number("HASH_THREADS", 0, 0, 256) as usize).filter(|&n| n > 0);
         let access_token_ttl = number("ACCESS_TOKEN_TTL", 900, 10, 900);
         let refresh_token_ttl_days = number("REFRESH_TOKEN_TTL_DAYS", 30, 1, 365);
         let db_pool_size = number("DB_POOL_SIZE", 16, 1, 200) as u32;
@@ -196,6 +203,8 @@ impl Config {
             slack_webhook_url: var("SLACK_WEBHOOK_URL"),
             instance_id,
             bcrypt_cost,
+            hash_queue_ms,
+            hash_threads,
             access_token_ttl,
             refresh_token_ttl_days,
             db_pool_size,

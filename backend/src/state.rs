@@ -21,6 +21,8 @@ pub struct AppState {
     pub store: Arc<dyn crate::attachments::store::Store>,
     /// Rate limits shared by all instances (Redis) or local.
     pub limiter: Arc<dyn crate::ratelimit::Limiter>,
+    /// This server's bcrypt threads (`auth::password`).
+    pub hasher: crate::auth::password::Hasher,
     pub started: Instant,
 }
 
@@ -61,8 +63,14 @@ impl AppState {
             config.message_writers,
             config.message_batch,
         );
+        let hasher = crate::auth::password::Hasher::new(
+            config.hash_threads,
+            config.bcrypt_cost,
+            std::time::Duration::from_millis(config.hash_queue_ms),
+        );
         Ok(AppState {
             config,
+            hasher,
             writer,
             pool,
             realtime,

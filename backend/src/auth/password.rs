@@ -1,15 +1,17 @@
 //! Password policy and bcrypt. bcrypt is deliberately slow (about 250 ms of CPU at
-//! cost 12 here), so it runs on its own small pool of threads: never on the async
-//! workers, never on the blocking pool the database queries use, on all cores but
-//! one, at the lowest scheduling priority. A burst of sign-ins then queues (up to `QUEUE_WAIT`, then 503 + Retry-After)
-//! instead of taking every core from message delivery.
+//! cost 12 here), so each server has its own small pool of hashing threads: never the
+//! async workers, never the blocking pool the database queries use, all cores but one,
+//! at the lowest scheduling priority. A burst of sign-ins queues for at most
+//! `HASH_QUEUE_MS`. A request the queue cannot serve in that time is refused at once
+//! with 503 + Retry-After (estimated from how long recent hashes took), so a sign-in
+//! storm gets quick answers instead of requests that hang until they time out.
 
 use crate::error::{AppError, AppResult};
 use actix_web::http::StatusCode;
 use relay_protocol::ErrorCode;
-use std::sync::mpsc;
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 pub const MIN_LEN: usize = 8;
 /// bcrypt reads at most 72 bytes; longer passwords are refused, never silently cut.
@@ -32,20 +34,38 @@ pub fn check_policy(field: &str, password: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// How long a sign-in waits for a hashing thread before it is told to retry.
-const QUEUE_WAIT: Duration = Duration::from_secs(10);
-
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The hashing threads: all cores but one (at least one).
-fn pool() -> &'static Mutex<mpsc::Sender<Job>> {
-    static POOL: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
-    POOL.get_or_init(|| {
+/// This server's hashing threads and their queue. Cloning shares them.
+#[derive(Clone)]
+pub struct Hasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tx: mpsc::Sender<Job>,
+    threads: usize,
+    cost: u32,
+    /// Longest a request waits for a thread.
+    wait: Duration,
+    /// Jobs accepted and not finished (waiting or running).
+    in_system: AtomicUsize,
+    /// Moving average of one hash's run time, in µs (0 until the first one).
+    avg_us: AtomicU64,
+    /// A hash of a fixed password at `cost`, for `burn_time`.
+    dummy: OnceLock<String>,
+}
+
+impl Hasher {
+    /// `threads` hashing threads; `None`: all cores but one (at least one).
+    pub fn new(threads: Option<usize>, cost: u32, wait: Duration) -> Hasher {
+        let threads = threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get().saturating_sub(1).max(1))
+                .unwrap_or(1)
+        });
         let (tx, rx) = mpsc::channel::<Job>();
-        let rx = std::sync::Arc::new(Mutex::new(rx));
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get().saturating_sub(1).max(1))
-            .unwrap_or(1);
+        let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads {
             let rx = rx.clone();
             let _ = std::thread::Builder::new()
@@ -60,6 +80,7 @@ fn pool() -> &'static Mutex<mpsc::Sender<Job>> {
                         );
                     }
                     loop {
+                        // Every sender gone (the server stopped): the thread ends.
                         let job = match rx.lock() {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
@@ -71,8 +92,109 @@ fn pool() -> &'static Mutex<mpsc::Sender<Job>> {
                     }
                 });
         }
-        Mutex::new(tx)
-    })
+        Hasher {
+            inner: Arc::new(Inner {
+                tx,
+                threads,
+                cost,
+                wait,
+                in_system: AtomicUsize::new(0),
+                avg_us: AtomicU64::new(0),
+                dummy: OnceLock::new(),
+            }),
+        }
+    }
+
+    pub async fn hash(&self, password: String) -> AppResult<String> {
+        let cost = self.inner.cost;
+        self.run(move || bcrypt::hash(password, cost))
+            .await?
+            .map_err(|e| AppError::internal(format!("bcrypt: {e}")))
+    }
+
+    pub async fn verify(&self, password: String, hash: String) -> AppResult<bool> {
+        self.run(move || bcrypt::verify(password, &hash).unwrap_or(false))
+            .await
+    }
+
+    /// Verifies against a fixed hash of the same cost, so an unknown email costs as
+    /// much time as a wrong password and does not reveal which accounts exist.
+    pub async fn burn_time(&self) -> AppResult<()> {
+        let dummy = match self.inner.dummy.get() {
+            Some(h) => h.clone(),
+            None => {
+                let h = self.hash("relay-desk-dummy-password".into()).await?;
+                let _ = self.inner.dummy.set(h.clone());
+                h
+            }
+        };
+        self.verify("not-the-password".into(), dummy)
+            .await
+            .map(|_| ())
+    }
+
+    /// How long a job queued now would wait for a thread, from the jobs ahead of it
+    /// and the recent run time of one.
+    fn expected_wait(&self) -> Duration {
+        let inner = &self.inner;
+        let ahead = inner.in_system.load(Ordering::Relaxed) as u64;
+        let avg = inner.avg_us.load(Ordering::Relaxed);
+        Duration::from_micros(ahead * avg / inner.threads as u64)
+    }
+
+    /// Runs `f` on a hashing thread. Refused at once (503) when the queue is expected
+    /// to take longer than the wait allows; 503 too if it still does.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+        let expected = self.expected_wait();
+        if expected >= self.inner.wait {
+            return Err(busy(expected));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let queued = Instant::now();
+        let inner = self.inner.clone();
+        let wait = inner.wait;
+        let job: Job = Box::new(move || {
+            // Waited too long: the caller has already been answered.
+            if queued.elapsed() < inner.wait {
+                let started = Instant::now();
+                let v = f();
+                inner.record(started.elapsed());
+                let _ = tx.send(v);
+            }
+            inner.in_system.fetch_sub(1, Ordering::Relaxed);
+        });
+        self.inner.in_system.fetch_add(1, Ordering::Relaxed);
+        if self.inner.tx.send(job).is_err() {
+            self.inner.in_system.fetch_sub(1, Ordering::Relaxed);
+            return Err(AppError::internal("the hashing threads are gone"));
+        }
+        match tokio::time::timeout(wait, rx).await {
+            Ok(Ok(v)) => Ok(v),
+            _ => Err(busy(self.expected_wait())),
+        }
+    }
+}
+
+impl Inner {
+    fn record(&self, took: Duration) {
+        let us = took.as_micros().min(u64::MAX as u128) as u64;
+        let old = self.avg_us.load(Ordering::Relaxed);
+        let new = if old == 0 { us } else { (old * 7 + us) / 8 };
+        self.avg_us.store(new.max(1), Ordering::Relaxed);
+    }
+}
+
+/// 503 with a Retry-After of about the time the queue needs (1 to 60 s).
+fn busy(expected: Duration) -> AppError {
+    let secs = expected.as_secs_f64().ceil().clamp(1.0, 60.0) as u64;
+    let mut fields = std::collections::BTreeMap::new();
+    fields.insert("retry_after".to_owned(), secs.to_string());
+    AppError::Client {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: ErrorCode::Unavailable,
+        message: format!("too many sign-ins at once; try again in {secs} s"),
+        fields: Some(fields),
+    }
 }
 
 /// Puts the calling thread in the SCHED_IDLE class.
@@ -93,61 +215,6 @@ fn idle_policy() -> bool {
 #[cfg(not(target_os = "linux"))]
 fn idle_policy() -> bool {
     false
-}
-
-/// Runs `f` on a hashing thread; a queue longer than `QUEUE_WAIT` answers 503.
-async fn on_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let started = std::time::Instant::now();
-    let job: Job = Box::new(move || {
-        // Waited too long: the caller has already been answered.
-        if started.elapsed() < QUEUE_WAIT {
-            let _ = tx.send(f());
-        }
-    });
-    pool()
-        .lock()
-        .map_err(|_| AppError::internal("bcrypt pool poisoned"))?
-        .send(job)
-        .map_err(|_| AppError::internal("bcrypt pool gone"))?;
-    match tokio::time::timeout(QUEUE_WAIT, rx).await {
-        Ok(Ok(v)) => Ok(v),
-        _ => {
-            let mut fields = std::collections::BTreeMap::new();
-            fields.insert("retry_after".to_owned(), "5".to_owned());
-            Err(AppError::Client {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: ErrorCode::Unavailable,
-                message: "too many sign-ins at once; try again in a few seconds".into(),
-                fields: Some(fields),
-            })
-        }
-    }
-}
-
-pub async fn hash(password: String, cost: u32) -> AppResult<String> {
-    on_pool(move || bcrypt::hash(password, cost))
-        .await?
-        .map_err(|e| AppError::internal(format!("bcrypt: {e}")))
-}
-
-pub async fn verify(password: String, hash: String) -> AppResult<bool> {
-    on_pool(move || bcrypt::verify(password, &hash).unwrap_or(false)).await
-}
-
-/// Verifies against a fixed hash of the same cost, so an unknown email costs as much
-/// time as a wrong password and does not reveal which accounts exist.
-pub async fn burn_time(cost: u32) -> AppResult<()> {
-    static DUMMY: OnceLock<(u32, String)> = OnceLock::new();
-    let dummy = match DUMMY.get() {
-        Some((c, h)) if *c == cost => h.clone(),
-        _ => {
-            let h = hash("relay-desk-dummy-password".into(), cost).await?;
-            let _ = DUMMY.set((cost, h.clone()));
-            h
-        }
-    };
-    verify("not-the-password".into(), dummy).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ pub async fn register(
     let (Ok(email), Ok(name), true) = (email, name, problems.is_empty()) else {
         return Err(AppError::invalid_fields(problems));
     };
-    let hash = password::hash(body.password, state.config.bcrypt_cost).await?;
+    let hash = state.hasher.hash(body.password).await?;
     let user = state
         .db(move |conn| {
             users::insert(
@@ -130,21 +130,23 @@ pub async fn login(
             "wrong email or password",
         )
     };
-    let cost = state.config.bcrypt_cost;
     let Ok(email) = normalize_email(&body.email) else {
-        password::burn_time(cost).await?;
+        state.hasher.burn_time().await?;
         return Err(wrong());
     };
     let user = state
         .db(move |conn| users::find_by_email(conn, &email))
         .await?;
     let Some(user) = user else {
-        password::burn_time(cost).await?;
+        state.hasher.burn_time().await?;
         return Err(wrong());
     };
     // Over-long passwords can never match (none is stored); still spend the time.
     let ok = body.password.len() <= password::MAX_BYTES
-        && password::verify(body.password, user.password_hash.clone()).await?;
+        && state
+            .hasher
+            .verify(body.password, user.password_hash.clone())
+            .await?;
     if !ok || !user.active {
         return Err(wrong());
     }
@@ -261,11 +263,14 @@ pub async fn change_password(
     password::check_policy("new_password", &body.new_password)?;
     let user = state.db(move |conn| users::find(conn, actor.id)).await?;
     if body.current_password.len() > password::MAX_BYTES
-        || !password::verify(body.current_password, user.password_hash.clone()).await?
+        || !state
+            .hasher
+            .verify(body.current_password, user.password_hash.clone())
+            .await?
     {
         return Err(AppError::invalid("current_password", "does not match"));
     }
-    let hash = password::hash(body.new_password, state.config.bcrypt_cost).await?;
+    let hash = state.hasher.hash(body.new_password).await?;
     let user_id = user.id;
     let user = state
         .db(move |conn| {

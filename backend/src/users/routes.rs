@@ -71,7 +71,7 @@ pub async fn create(
     let (Ok(email), Ok(name), true) = (email, name, problems.is_empty()) else {
         return Err(AppError::invalid_fields(problems));
     };
-    let hash = password::hash(body.password, state.config.bcrypt_cost).await?;
+    let hash = state.hasher.hash(body.password).await?;
     let role = body.role;
     let actor_id = actor.id;
     let user = state
@@ -154,7 +154,7 @@ pub async fn update(
         return Err(AppError::invalid_fields(problems));
     }
     if let Some(p) = body.password {
-        changes.password_hash = Some(password::hash(p, state.config.bcrypt_cost).await?);
+        changes.password_hash = Some(state.hasher.hash(p).await?);
     }
     changes.role = body.role.map(|r| r.as_str().to_owned());
     changes.active = body.active;

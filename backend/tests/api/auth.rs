@@ -3,7 +3,7 @@
 use crate::common::ws::Ws;
 use crate::common::*;
 use base64::Engine;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[actix_web::test]
 async fn register_then_me_and_login() {
@@ -104,6 +104,89 @@ async fn wrong_password_and_unknown_email_look_the_same() {
     wrong.expect_error(401, "invalid_credentials");
     unknown.expect_error(401, "invalid_credentials");
     assert_eq!(wrong.body, unknown.body);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_sign_in_storm_beyond_the_queue_is_refused_at_once() {
+    // One hashing thread, production-like hashes (cost 13: a few hundred ms each), and
+    // at most three seconds of queued hashing.
+    let wait = std::time::Duration::from_millis(3000);
+    let app = TestApp::start_with(|c| {
+        c.bcrypt_cost = 13;
+        c.hash_queue_ms = wait.as_millis() as u64;
+        c.hash_threads = Some(1);
+    })
+    .await;
+    let retry_after = |r: &Response| -> u64 {
+        r.expect_error(503, "unavailable");
+        let secs: u64 = r
+            .headers
+            .get("retry-after")
+            .expect("Retry-After")
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&secs), "Retry-After {secs}");
+        assert_eq!(r.body["error"]["fields"]["retry_after"], secs.to_string());
+        secs
+    };
+    // A request a busy queue refused works once its Retry-After has passed (the hashing
+    // threads run below everything else, so a loaded test machine may need a few).
+    let until_served = |path: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            for _ in 0..10 {
+                let res = app.send("POST", path, None, Some(&body)).await;
+                if res.status != 503 {
+                    return res;
+                }
+                let secs = retry_after(&res).min(3);
+                actix_web::rt::time::sleep(std::time::Duration::from_secs(secs)).await;
+            }
+            panic!("{path} refused ten times in a row");
+        }
+    };
+    let creds = json!({"email": "storm@example.com", "password": "storm password 1"});
+    let mut account = creds.clone();
+    account["name"] = json!("Storm");
+    // Registering hashes once, which also tells the server how long a hash takes.
+    let reg = until_served("/api/auth/register", account).await;
+    assert_eq!(reg.status, 201, "{}", reg.body);
+
+    let started = std::time::Instant::now();
+    let logins = (0..16).map(|_| {
+        let (app, creds) = (&app, &creds);
+        async move {
+            let res = app.send("POST", "/api/auth/login", None, Some(creds)).await;
+            (res, started.elapsed())
+        }
+    });
+    let answers = futures_util::future::join_all(logins).await;
+    let refused: Vec<_> = answers.iter().filter(|(r, _)| r.status == 503).collect();
+    for (r, _) in &answers {
+        assert!(
+            r.status == 200 || r.status == 503,
+            "{} {}",
+            r.status,
+            r.body
+        );
+    }
+    assert!(!refused.is_empty(), "16 hashes cannot fit in 3 s of queue");
+    for (r, _) in &refused {
+        retry_after(r);
+    }
+    // Refused on arrival, not after waiting in the queue: a request that waited is
+    // answered after the whole wait at the earliest.
+    let first_refusal = refused.iter().map(|(_, t)| *t).min().unwrap();
+    assert!(
+        first_refusal < wait,
+        "the first refusal came after {first_refusal:?}, as if it had waited"
+    );
+    // The refusal is temporary: after the Retry-After the same sign-in works.
+    let again = until_served("/api/auth/login", creds.clone()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
     app.stop().await;
 }
 

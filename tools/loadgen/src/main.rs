@@ -704,7 +704,10 @@ async fn run(args: Args) -> Result<Value, String> {
                 {
                     let (logins, args) = (logins.clone(), args.clone());
                     actix_rt::spawn(async move {
+                        // No client-side cap on connections (awc's default is 100):
+                        // a sign-in's time is the server's answer, not a queue here.
                         let client = awc::Client::builder()
+                            .connector(awc::Connector::new().limit(0))
                             .timeout(Duration::from_secs(60))
                             .finish();
                         let mut tick = actix_rt::time::interval(Duration::from_secs_f64(
