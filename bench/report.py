@@ -132,7 +132,8 @@ def tables(machine, runs, source):
         qp, bp = q["report"]["p99_ms"], b["report"]["p99_ms"]
         lg = rel["logins"]
         out.append(f"| login (Relay Desk only) | message p99 without / with {fmt(lg['per_s'], 1)} bcrypt-12 logins/s (ms) | {fmt(qp, 2)} / {fmt(bp, 2)} | | {fmt(bp / qp if qp else None, 2)}× |")
-        out.append(f"| | login p50 / p99 (ms), ok of attempted | {fmt(lg['p50_ms'], 0)} / {fmt(lg['p99_ms'], 0)}, {lg['ok']} of {lg['attempted']} | | |")
+        refused = f", {lg['refused']} refused (503)" if "refused" in lg else ""
+        out.append(f"| | login p50 / p99 (ms), ok of attempted | {fmt(lg['p50_ms'], 0)} / {fmt(lg['p99_ms'], 0)}, {lg['ok']} of {lg['attempted']}{refused} | | |")
 
     rel = runs.get(("rest", RELAY))
     if rel:

@@ -118,6 +118,27 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_continued_after_a_report_is_counted_as_one() {
+        // The login scenario reports a phase after each of its rounds and continues the
+        // same numbering in the next: the last report covers every round.
+        let mut a = Accounting::default();
+        for n in 0..3 {
+            a.record(10, 1, n, 1000);
+        }
+        let first = a.report(&BTreeMap::from([(1, 3)]), &HashMap::from([(1, vec![10])]));
+        assert_eq!((first.expected, first.delivered, first.max_ms), (3, 3, 1.0));
+        for n in 3..6 {
+            a.record(10, 1, n, 9000);
+        }
+        let all = a.report(&BTreeMap::from([(1, 6)]), &HashMap::from([(1, vec![10])]));
+        assert_eq!((all.expected, all.delivered, all.lost), (6, 6, 0));
+        assert_eq!((all.duplicated, all.out_of_order), (0, 0));
+        assert_eq!(all.max_ms, 9.0);
+        // Six latencies, three of each: the median is the upper middle one.
+        assert_eq!(all.p50_ms, 9.0);
+    }
+
+    #[test]
     fn a_silent_receiver_loses_everything() {
         let mut a = Accounting::default();
         let r = a.report(&BTreeMap::from([(7, 3)]), &HashMap::from([(7, vec![1, 2])]));

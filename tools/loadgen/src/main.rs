@@ -7,7 +7,8 @@
 //!   two bisection steps below the failed one; the result is the highest sustained deliveries/s.
 //! - `burst`: one ticket, W watchers: fan-out latency of single messages.
 //! - `idle`: N authenticated sockets joined to rooms: server RSS per connection.
-//! - `login` (Relay only): message latency with and without a stream of bcrypt logins.
+//! - `login` (Relay only): message latency with and without a stream of bcrypt logins, the
+//!   two phases alternating (`--rounds`) after a warm-up that is not counted.
 //! - `rest` (Relay only): ticket list, filters and full-text search over a seeded data
 //!   set (`bench/seed_rest.sql`): p50/p99 per query, as staff and as a customer.
 //!
@@ -54,9 +55,12 @@ struct Args {
     /// Messages per second per sender (floor, login, burst).
     #[arg(long, default_value_t = 2.0)]
     rate: f64,
-    /// Seconds of sending (floor, login: each phase).
+    /// Seconds of sending (floor; login: each phase in all, split over `rounds`).
     #[arg(long, default_value_t = 20)]
     duration: u64,
+    /// login: quiet and sign-in phases alternate this many times.
+    #[arg(long, default_value_t = 3)]
+    rounds: u64,
     /// Seconds per find-max step.
     #[arg(long, default_value_t = 5)]
     step_secs: u64,
@@ -66,7 +70,7 @@ struct Args {
     /// burst: watchers of the one ticket.
     #[arg(long, default_value_t = 500)]
     watchers: usize,
-    /// login: sign-ins per second during the second phase.
+    /// login: sign-ins per second during the sign-in phases.
     #[arg(long, default_value_t = 50.0)]
     logins_per_s: f64,
     /// login: an account whose password hash has the production cost.
@@ -433,6 +437,9 @@ fn spawn_sender(
         let mut n = 0u64;
         let mut current = u64::MAX;
         let mut next = Instant::now();
+        // A step that comes back (login alternates two) continues its numbering, so its
+        // rounds are one stream per sender.
+        let mut counters: HashMap<u64, u64> = HashMap::new();
         loop {
             let p = plan.borrow().clone();
             if p.quit {
@@ -444,8 +451,11 @@ fn spawn_sender(
                 continue;
             }
             if p.step != current {
+                if current != u64::MAX {
+                    counters.insert(current, n);
+                }
                 current = p.step;
-                n = 0;
+                n = counters.get(&current).copied().unwrap_or(0);
                 next = now + p.period.mul_f64(phase);
             }
             if now < next {
@@ -546,6 +556,51 @@ fn passed(step: &Value) -> bool {
         && r["duplicated"] == 0
         && r["out_of_order"] == 0
         && r["p99_ms"].as_f64().unwrap_or(f64::MAX) <= 100.0
+}
+
+/// Sign-ins at `logins_per_s` for `secs` against `base`; resolves when every one of
+/// them has been answered, each recorded as (status, ms).
+fn spawn_logins(
+    args: &Args,
+    logins: Rc<RefCell<Vec<(u16, f64)>>>,
+    secs: u64,
+) -> actix_rt::task::JoinHandle<()> {
+    let args = args.clone();
+    actix_rt::spawn(async move {
+        // No client-side cap on connections (awc's default is 100): a sign-in's time
+        // is the server's answer, not a queue here.
+        let client = awc::Client::builder()
+            .connector(awc::Connector::new().limit(0))
+            .timeout(Duration::from_secs(60))
+            .finish();
+        let until = Instant::now() + Duration::from_secs(secs);
+        let mut tick = actix_rt::time::interval(Duration::from_secs_f64(1.0 / args.logins_per_s));
+        let mut pending = Vec::new();
+        while Instant::now() < until {
+            tick.tick().await;
+            let (client, logins, args) = (client.clone(), logins.clone(), args.clone());
+            pending.push(actix_rt::spawn(async move {
+                let started = Instant::now();
+                let status = call(
+                    &client,
+                    &args.base,
+                    "POST",
+                    "/api/auth/login",
+                    None,
+                    json!({"email": args.login_email, "password": args.login_password}),
+                )
+                .await
+                .map(|(s, _)| s)
+                .unwrap_or(0);
+                logins
+                    .borrow_mut()
+                    .push((status, started.elapsed().as_secs_f64() * 1000.0));
+            }));
+        }
+        for p in pending {
+            let _ = p.await;
+        }
+    })
 }
 
 async fn run(args: Args) -> Result<Value, String> {
@@ -697,55 +752,51 @@ async fn run(args: Args) -> Result<Value, String> {
             }
             let c = cast(&args, proto, args.tickets, args.members).await?;
             let f = open_floor(proto, &c, &targets, &args.origin).await?;
-            let quiet = f.step(1, args.rate, args.duration, &sampler).await;
+            // A first few seconds that count for nothing (fresh sockets, connections and
+            // caches), then quiet and sign-in phases in turn, so that a slow minute of
+            // the machine falls on both and neither always runs first.
+            let rounds = args.rounds.max(1);
+            let secs = (args.duration / rounds).max(1);
+            f.step(0, args.rate, 3, &sampler).await;
             let logins = Rc::new(RefCell::new(Vec::<(u16, f64)>::new()));
-            let until = Instant::now() + Duration::from_secs(args.duration);
-            let storm =
-                {
-                    let (logins, args) = (logins.clone(), args.clone());
-                    actix_rt::spawn(async move {
-                        // No client-side cap on connections (awc's default is 100):
-                        // a sign-in's time is the server's answer, not a queue here.
-                        let client = awc::Client::builder()
-                            .connector(awc::Connector::new().limit(0))
-                            .timeout(Duration::from_secs(60))
-                            .finish();
-                        let mut tick = actix_rt::time::interval(Duration::from_secs_f64(
-                            1.0 / args.logins_per_s,
-                        ));
-                        let mut pending = Vec::new();
-                        while Instant::now() < until {
-                            tick.tick().await;
-                            let (client, logins, args) =
-                                (client.clone(), logins.clone(), args.clone());
-                            pending.push(actix_rt::spawn(async move {
-                            let started = Instant::now();
-                            let status = call(&client, &args.base, "POST", "/api/auth/login", None,
-                                json!({"email": args.login_email, "password": args.login_password}))
-                                .await
-                                .map(|(s, _)| s)
-                                .unwrap_or(0);
-                            logins
-                                .borrow_mut()
-                                .push((status, started.elapsed().as_secs_f64() * 1000.0));
-                        }));
-                        }
-                        for p in pending {
-                            let _ = p.await;
-                        }
-                    })
-                };
-            let busy = f.step(2, args.rate, args.duration, &sampler).await;
-            let _ = storm.await;
+            let (mut quiet, mut busy) = (Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                quiet.push(f.step(1, args.rate, secs, &sampler).await);
+                let storm = spawn_logins(&args, logins.clone(), secs);
+                busy.push(f.step(2, args.rate, secs, &sampler).await);
+                // Every sign-in answered (the server's queue is empty again) before the
+                // next quiet phase.
+                let _ = storm.await;
+                // A hash whose caller already gave up may still be running.
+                actix_rt::time::sleep(Duration::from_secs(1)).await;
+            }
             f.stop();
+            let pooled = |k: u64, runs: &[Value]| {
+                let report = f.report(k);
+                let total = (secs * rounds) as f64;
+                let cpu: f64 = runs
+                    .iter()
+                    .map(|r| r["server_cpu_cores"].as_f64().unwrap_or(0.0) * secs as f64)
+                    .sum();
+                json!({
+                    "step": k, "rate_per_sender": args.rate, "seconds": secs * rounds,
+                    "rounds": rounds,
+                    "sent": f.books.borrow().sent.get(&k).map_or(0, |m| m.values().sum::<u64>()),
+                    "deliveries_per_s": report.delivered as f64 / total,
+                    "server_cpu_cores": cpu / total,
+                    "report": report,
+                })
+            };
+            let steps = [pooled(1, &quiet), pooled(2, &busy)];
             let mut ms: Vec<f64> = logins.borrow().iter().map(|(_, m)| *m).collect();
             ms.sort_by(|a, b| a.total_cmp(b));
             let ok = logins.borrow().iter().filter(|(s, _)| *s == 200).count();
+            let refused = logins.borrow().iter().filter(|(s, _)| *s == 503).count();
             let pct = |p: f64| ms.get(((ms.len().max(1) - 1) as f64 * p) as usize).copied();
             json!({"tickets": args.tickets, "members": args.members, "sockets": f.sockets,
-                   "steps": [quiet, busy],
-                   "logins": {"attempted": ms.len(), "ok": ok,
-                              "per_s": ok as f64 / args.duration as f64,
+                   "steps": steps,
+                   "logins": {"attempted": ms.len(), "ok": ok, "refused": refused,
+                              "per_s": ok as f64 / (secs * rounds) as f64,
                               "p50_ms": pct(0.5), "p99_ms": pct(0.99)}})
         }
         "rest" => {
