@@ -434,12 +434,8 @@ fn spawn_sender(
     books: Rc<RefCell<Books>>,
 ) {
     actix_rt::spawn(async move {
-        let mut n = 0u64;
         let mut current = u64::MAX;
         let mut next = Instant::now();
-        // A step that comes back (login alternates two) continues its numbering, so its
-        // rounds are one stream per sender.
-        let mut counters: HashMap<u64, u64> = HashMap::new();
         loop {
             let p = plan.borrow().clone();
             if p.quit {
@@ -451,29 +447,33 @@ fn spawn_sender(
                 continue;
             }
             if p.step != current {
-                if current != u64::MAX {
-                    counters.insert(current, n);
-                }
                 current = p.step;
-                n = counters.get(&current).copied().unwrap_or(0);
                 next = now + p.period.mul_f64(phase);
             }
             if now < next {
                 actix_rt::time::sleep(next - now).await;
                 continue;
             }
+            // The next number is how many this sender has sent in the step, so a step
+            // that comes back (login alternates two) continues its stream.
+            let n = books
+                .borrow()
+                .sent
+                .get(&p.step)
+                .and_then(|m| m.get(&sender))
+                .copied()
+                .unwrap_or(0);
             let body = payload(sender, n, p.step, now_us());
             let cid = uuid::Uuid::new_v4().to_string();
             if !send_text(&sink, proto.send(ticket, &cid, &body)).await {
                 break;
             }
-            n += 1;
             books
                 .borrow_mut()
                 .sent
                 .entry(p.step)
                 .or_default()
-                .insert(sender, n);
+                .insert(sender, n + 1);
             next += p.period;
             // A sender that fell behind does not try to catch up in a burst.
             if next + p.period < Instant::now() {
@@ -515,15 +515,22 @@ impl Floor {
         let after = sampler.take();
         // Stragglers: anything later than this counts as lost.
         actix_rt::time::sleep(Duration::from_secs(2)).await;
-        let report = self.report(k);
         let cpu: f64 = before.iter().zip(&after).map(|(b, a)| a.0 - b.0).sum();
+        let mut v = self.summary(k, rate, secs, cpu);
+        v["servers"] = json!(sampler.between(&before, &after));
+        v
+    }
+
+    /// What step `k` has shown so far, over `secs` of sending and `cpu_s` of the
+    /// servers' CPU.
+    fn summary(&self, k: u64, rate: f64, secs: u64, cpu_s: f64) -> Value {
+        let report = self.report(k);
         json!({
             "step": k, "rate_per_sender": rate, "seconds": secs,
             "sent": self.books.borrow().sent.get(&k).map_or(0, |m| m.values().sum::<u64>()),
             "deliveries_per_s": report.delivered as f64 / secs as f64,
-            "server_cpu_cores": cpu / secs as f64,
+            "server_cpu_cores": cpu_s / secs as f64,
             "report": report,
-            "servers": sampler.between(&before, &after),
         })
     }
 
@@ -772,20 +779,13 @@ async fn run(args: Args) -> Result<Value, String> {
             }
             f.stop();
             let pooled = |k: u64, runs: &[Value]| {
-                let report = f.report(k);
-                let total = (secs * rounds) as f64;
-                let cpu: f64 = runs
+                let cpu_s: f64 = runs
                     .iter()
                     .map(|r| r["server_cpu_cores"].as_f64().unwrap_or(0.0) * secs as f64)
                     .sum();
-                json!({
-                    "step": k, "rate_per_sender": args.rate, "seconds": secs * rounds,
-                    "rounds": rounds,
-                    "sent": f.books.borrow().sent.get(&k).map_or(0, |m| m.values().sum::<u64>()),
-                    "deliveries_per_s": report.delivered as f64 / total,
-                    "server_cpu_cores": cpu / total,
-                    "report": report,
-                })
+                let mut v = f.summary(k, args.rate, secs * rounds, cpu_s);
+                v["rounds"] = json!(rounds);
+                v
             };
             let steps = [pooled(1, &quiet), pooled(2, &busy)];
             let mut ms: Vec<f64> = logins.borrow().iter().map(|(_, m)| *m).collect();
