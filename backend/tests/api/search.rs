@@ -506,7 +506,7 @@ async fn busy_tickets_match_on_any_public_message_only() {
 #[actix_web::test]
 async fn search_windows_beyond_walk_first_keep_every_match_in_order() {
     use diesel::RunQueryDsl;
-    use relay_desk::tickets::queries::{plan_for, Plan, WALK_FIRST};
+    use relay_desk::tickets::queries::{plans_for, Plan, WALK_FIRST};
     let app = TestApp::start().await;
     let c = app.user("customer", "Windowed").await;
     let tech = app.user("technician", "Pager").await;
@@ -586,7 +586,7 @@ async fn search_windows_beyond_walk_first_keep_every_match_in_order() {
         }
         // Without statistics the index is asked; with them, the words are known as
         // common alone and not together: the plan this test is about.
-        let plan = plan_for(&mut app.conn(), "messages", "walrus tusk").unwrap();
+        let plan = plans_for(&mut app.conn(), "walrus tusk").unwrap().messages;
         let want_plan = if analyzed {
             Plan::CommonWords
         } else {
