@@ -47,6 +47,9 @@ pub struct Config {
     pub outbox_backoff_ms: i64,
     /// How often the SLA job runs (seconds).
     pub sla_check_secs: u64,
+    /// Milliseconds between moves of the search indexes' pending lists (`db::upkeep`);
+    /// 0 leaves them to PostgreSQL (the insert that fills the list, and autovacuum).
+    pub search_flush_ms: u64,
     /// Multiplies every rate-limit budget; 0 turns rate limiting off.
     pub rate_limit_scale: u32,
     /// Take the client address from `X-Real-IP` (set by our nginx), not the peer.
@@ -182,6 +185,7 @@ impl Config {
         let outbox_poll_ms = number("OUTBOX_POLL_MS", 1000, 10, 60_000) as u64;
         let outbox_backoff_ms = number("OUTBOX_BACKOFF_MS", 5000, 10, 600_000);
         let sla_check_secs = number("SLA_CHECK_SECS", 30, 1, 3600) as u64;
+        let search_flush_ms = number("SEARCH_FLUSH_MS", 1000, 0, 60_000) as u64;
         let rate_limit_scale = number("RATE_LIMIT_SCALE", 1, 0, 10_000) as u32;
         let workers = Some(number("WORKERS", 0, 0, 256) as usize).filter(|&n| n > 0);
 
@@ -217,6 +221,7 @@ impl Config {
             outbox_poll_ms,
             outbox_backoff_ms,
             sla_check_secs,
+            search_flush_ms,
             rate_limit_scale,
             trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "yes")),
             workers,

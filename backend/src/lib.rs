@@ -39,6 +39,12 @@ pub fn start_background(state: &AppState) {
         std::time::Duration::from_secs(state.config.sla_check_secs),
     );
     outbox::worker::spawn(state.config.clone(), state.pool.clone());
+    if state.config.search_flush_ms > 0 {
+        db::upkeep::spawn(
+            state.pool.clone(),
+            std::time::Duration::from_millis(state.config.search_flush_ms),
+        );
+    }
 }
 
 /// The whole HTTP application. Production (`serve`) and the tests call this.

@@ -3,6 +3,7 @@
 
 pub mod prepared;
 pub mod schema;
+pub mod upkeep;
 
 use crate::error::{AppError, AppResult};
 use diesel::pg::PgConnection;

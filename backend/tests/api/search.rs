@@ -622,3 +622,100 @@ async fn search_windows_beyond_walk_first_keep_every_match_in_order() {
     }
     app.stop().await;
 }
+
+#[derive(diesel::QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    tuples: i64,
+}
+
+/// Entries waiting in the pending list of the messages' search index.
+fn pending_messages(conn: &mut diesel::PgConnection) -> i64 {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(
+        "SELECT pending_tuples::bigint AS tuples FROM pgstatginindex('messages_search_idx')",
+    )
+    .get_result::<Pending>(conn)
+    .unwrap()
+    .tuples
+}
+
+/// The tickets `q` finds for `token`.
+async fn found(app: &TestApp, token: &str, q: &str) -> Vec<i64> {
+    ids(app.get(format!("/api/tickets?q={q}"), token).await.ok())
+}
+
+#[actix_web::test]
+async fn search_index_upkeep_moves_new_messages_into_the_index_and_they_stay_found() {
+    use diesel::RunQueryDsl;
+    use relay_desk::db::upkeep;
+    let app = TestApp::start().await;
+    let cast = Cast::new(&app).await;
+    let t = app.ticket(&cast.customer, "Dock issue").await["id"]
+        .as_i64()
+        .unwrap();
+    let mut conn = app.conn();
+    diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        .execute(&mut conn)
+        .unwrap();
+    for i in 0..20 {
+        let r = app
+            .message(
+                &cast.customer,
+                t,
+                &format!("the zebracorn dock flickers ({i})"),
+                false,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    // New messages wait in the pending list, and a search reads it.
+    assert!(pending_messages(&mut conn) >= 20);
+    assert_eq!(found(&app, &cast.tech.token, "zebracorn").await, vec![t]);
+
+    // While another instance holds the upkeep lock, this one does not queue behind it.
+    let mut other = app.conn();
+    diesel::sql_query("BEGIN").execute(&mut other).unwrap();
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('relay-desk:search-upkeep'))")
+        .execute(&mut other)
+        .unwrap();
+    assert_eq!(upkeep::flush_search_indexes(&mut conn).unwrap(), 0);
+    assert!(pending_messages(&mut conn) >= 20, "the list was left alone");
+    diesel::sql_query("COMMIT").execute(&mut other).unwrap();
+
+    // Then it moves the list into the index proper: nothing pending, still found.
+    assert!(upkeep::flush_search_indexes(&mut conn).unwrap() > 0);
+    assert_eq!(pending_messages(&mut conn), 0);
+    assert_eq!(found(&app, &cast.tech.token, "zebracorn").await, vec![t]);
+    assert_eq!(upkeep::flush_search_indexes(&mut conn).unwrap(), 0);
+
+    // The background job does the same on its own, for messages posted after it started.
+    upkeep::spawn(app.state.pool.clone(), std::time::Duration::from_millis(50));
+    let u = app.ticket(&cast.customer, "Second dock").await["id"]
+        .as_i64()
+        .unwrap();
+    for i in 0..5 {
+        app.message(
+            &cast.customer,
+            u,
+            &format!("another zebracorn ({i})"),
+            false,
+        )
+        .await;
+    }
+    let mut left = pending_messages(&mut conn);
+    for _ in 0..100 {
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        left = pending_messages(&mut conn);
+    }
+    assert_eq!(left, 0, "the job moved the pending list");
+    let mut both = found(&app, &cast.tech.token, "zebracorn").await;
+    both.sort_unstable();
+    assert_eq!(both, vec![t, u]);
+    drop(conn);
+    drop(other);
+    app.stop().await;
+}
