@@ -1,7 +1,7 @@
 //! Search-index upkeep off the message path. A GIN index (the search vectors of
 //! `messages` and `tickets`) takes new rows into a pending list and moves them into the
 //! index proper in bulk. Left to PostgreSQL, the insert that finds the list over
-//! `gin_pending_list_limit` (4 MB) does the move itself: at 4,000 messages a second that
+//! `gin_pending_list_limit` (4 MB) does the move itself: at 3,600 messages a second that
 //! was one insert every 6 s taking 135–180 ms while its batch held its tickets' row
 //! locks, so every post to those tickets waited behind it. This job moves the list every
 //! `SEARCH_FLUSH_MS` on a connection of its own, so the list never reaches the limit
