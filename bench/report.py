@@ -148,8 +148,8 @@ def tables(machine, runs, source):
     out.append("| target | measured | met |")
     out.append("|---|---|---|")
 
-    def target(name, value, ok):
-        out.append(f"| {name} | {value} | {'yes' if ok else 'no'} |")
+    def target(name, value, ok, why=""):
+        out.append(f"| {name} | {value} | {'yes' if ok else 'no'}{why} |")
 
     rel, peer = both("find-max")
     if rel and peer:
@@ -173,7 +173,12 @@ def tables(machine, runs, source):
         q, b = rel["steps"]
         qp, bp = q["report"]["p99_ms"], b["report"]["p99_ms"]
         target("login: message p99 within 20% while logins run", f"{qp:.2f} → {bp:.2f} ms ({(bp / qp - 1) * 100:+.0f}%)"
-               f"{runs_note(rel, lambda f: f'{(f - 1) * 100:+.0f}%')}", bp <= qp * 1.2)
+               f"{runs_note(rel, lambda f: f'{(f - 1) * 100:+.0f}%')}",
+               # "Unchanged" both ways: when the phases with sign-ins are the faster
+               # ones by more than 20%, the quiet ones were disturbed, and the run
+               # shows the machine's noise rather than the sign-ins' cost.
+               abs(bp / qp - 1) <= 0.2,
+               " (the quiet phases were the slower ones: noise)" if bp < qp * 0.8 else "")
     rel = runs.get(("rest", RELAY))
     if rel:
         w = rel["worst_p99_ms"]
