@@ -930,6 +930,9 @@ async fn rest(args: &Args) -> Result<Value, String> {
         "/api/tickets?q=slow%20crash%20backup".to_owned(),
         // A phrase: GIN finds the messages holding both words, then rechecks their order.
         "/api/tickets?q=%22slow%20crash%22".to_owned(),
+        // A phrase of two words every description has, never in this order: nothing
+        // matches, and the title half walks every ticket.
+        "/api/tickets?q=%22change%20stopped%22".to_owned(),
         "/api/tickets?number=TICK-2025-0500000".to_owned(),
         format!("/api/tickets/{ticket}/messages"),
     ];
