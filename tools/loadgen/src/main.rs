@@ -928,7 +928,8 @@ async fn rest(args: &Args) -> Result<Value, String> {
         // Three common words no message holds together, and few titles: the search's
         // known weak spot (BENCHMARKS.md, rest), measured rather than left out.
         "/api/tickets?q=slow%20crash%20backup".to_owned(),
-        // A phrase: GIN finds the messages holding both words, then rechecks their order.
+        // A phrase of two common words that few tickets hold: the message half walks
+        // every ticket before the title half's last match.
         "/api/tickets?q=%22slow%20crash%22".to_owned(),
         // A phrase of two words every description has, never in this order: nothing
         // matches, and the title half walks every ticket.
