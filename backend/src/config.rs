@@ -50,6 +50,8 @@ pub struct Config {
     /// Milliseconds between moves of the search indexes' pending lists (`db::upkeep`);
     /// 0 leaves them to PostgreSQL (the insert that fills the list, and autovacuum).
     pub search_flush_ms: u64,
+    /// How long one page of a full-text search may take (see `SearchBudget`).
+    pub search: SearchBudget,
     /// Multiplies every rate-limit budget; 0 turns rate limiting off.
     pub rate_limit_scale: u32,
     /// Take the client address from `X-Real-IP` (set by our nginx), not the peer.
@@ -57,6 +59,22 @@ pub struct Config {
     /// HTTP/WebSocket worker threads (each a single-threaded runtime); `None`: one per
     /// core. Several instances on one machine each want their share of the cores.
     pub workers: Option<usize>,
+}
+
+/// The time one page of a full-text search may take. A search of words the statistics
+/// call rare runs its exact plan (an index probe) under a statement timeout of `ms`. A
+/// search of common words, which the exact plan would answer by walking the tickets in
+/// the list's order until the page is full (a phrase of two common words that matches
+/// nothing walks the whole table: 0.6 s at 1M tickets), and one whose exact plan ran out
+/// of time, is answered in slices: the next `first_slice` tickets, then slices sized to
+/// what is left of `ms`, until the page is full or the time is spent. Such a page is
+/// `partial`: its cursor continues the search where it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchBudget {
+    /// `SEARCH_BUDGET_MS`; 0: always in slices, one slice a page.
+    pub ms: u64,
+    /// `SEARCH_FIRST_SLICE`: tickets the first slice covers.
+    pub first_slice: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +204,10 @@ impl Config {
         let outbox_backoff_ms = number("OUTBOX_BACKOFF_MS", 5000, 10, 600_000);
         let sla_check_secs = number("SLA_CHECK_SECS", 30, 1, 3600) as u64;
         let search_flush_ms = number("SEARCH_FLUSH_MS", 1000, 0, 60_000) as u64;
+        let search = SearchBudget {
+            ms: number("SEARCH_BUDGET_MS", 12, 0, 60_000) as u64,
+            first_slice: number("SEARCH_FIRST_SLICE", 1000, 1, 1_000_000),
+        };
         let rate_limit_scale = number("RATE_LIMIT_SCALE", 1, 0, 10_000) as u32;
         let workers = Some(number("WORKERS", 0, 0, 256) as usize).filter(|&n| n > 0);
 
@@ -222,6 +244,7 @@ impl Config {
             outbox_backoff_ms,
             sla_check_secs,
             search_flush_ms,
+            search,
             rate_limit_scale,
             trust_proxy: matches!(var("TRUST_PROXY").as_deref(), Some("1" | "true" | "yes")),
             workers,
@@ -240,6 +263,29 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn search_budget_defaults_and_bounds() {
+        let base = [("DATABASE_URL", "postgres://x@y/z"), ("RELAY_DEV", "1")];
+        assert_eq!(
+            cfg(&base).unwrap().search,
+            SearchBudget {
+                ms: 12,
+                first_slice: 1000
+            }
+        );
+        let mut pairs = base.to_vec();
+        pairs.extend([("SEARCH_BUDGET_MS", "0"), ("SEARCH_FIRST_SLICE", "50")]);
+        let c = cfg(&pairs).unwrap();
+        assert_eq!((c.search.ms, c.search.first_slice), (0, 50));
+        let mut pairs = base.to_vec();
+        pairs.push(("SEARCH_FIRST_SLICE", "0"));
+        let text = cfg(&pairs).unwrap_err().to_string();
+        assert!(
+            text.contains("SEARCH_FIRST_SLICE must be a whole number in 1..="),
+            "{text}"
+        );
     }
 
     #[test]

@@ -217,6 +217,12 @@ pub struct TicketPage {
     pub items: Vec<TicketView>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// A full-text search that could not be answered within the search budget stops
+    /// early: `items` holds every match among the tickets searched so far (maybe fewer
+    /// than `limit`, maybe none) and `next_cursor` continues the search after them.
+    /// `false` on every other page.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use super::model::{HistoryRow, NewHistory, NewTicket, Ticket, TicketChanges};
 use crate::auth::policy::{check_desk, check_ticket, DeskAction, TicketAction};
 use crate::auth::Actor;
 use crate::categories::queries::{self as categories, Category};
+use crate::config::SearchBudget;
 use crate::db::prepared::prepared;
 use crate::db::schema::{
     categories as categories_t, sla_policies, ticket_counters, ticket_history, ticket_tags,
@@ -29,6 +30,7 @@ use relay_protocol::users::Role;
 use relay_protocol::{CategoryId, TicketId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration as StdDuration, Instant};
 
 pub const MAX_TAGS: usize = 20;
 
@@ -731,7 +733,7 @@ enum SortKey {
     Priority,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Cursor {
     /// The sort this cursor belongs to.
     s: String,
@@ -807,13 +809,19 @@ fn parse_list<T: Copy>(
 /// common: the page fills within a few rows), or, for a rare term, answered from the
 /// GIN index first (the tickets it names, then sorted). The planner cannot tell the two
 /// apart for a term missing from its statistics (it guesses 0.5% of rows and walks: 2 s
-/// for an absent word at 5M messages). So a term the statistics know as common is walked;
+/// for an absent word at 5M messages). So a search whose words the statistics know as
+/// common (in either half) is walked, in slices under the search budget (see `list`);
 /// any other is probed in the index for at most `GIN_FIRST + 1` matches, and a rare one
 /// answered from them (see `Plan`). The title half runs first; when it fills a page, the
 /// message half only looks at the tickets before that page's last row.
 #[derive(Clone, Copy)]
 enum SearchHalf<'a> {
     Ticket(&'a str),
+    /// The title half tested ticket by ticket, never from the index: a slice (see
+    /// `list`) is a few thousand tickets, and with its range the planner would still
+    /// pick the index for a common phrase (17 ms for `"slow crash"` at 1M tickets, against
+    /// 0.3 ms walking the slice's 1,000).
+    TicketScan(&'a str),
     Messages(&'a str),
     Ids(&'a [i64]),
 }
@@ -834,11 +842,6 @@ struct IdRow {
 /// Expected share of `table`'s rows from which a term is walked without a probe.
 const COMMON_SHARE: f64 = 0.002;
 
-/// How many tickets (in sort order, after the filters and the cursor) the message half
-/// of a search walks rather than ask the index for several common words, when the
-/// title half's page ends within them: about 4 µs a ticket at 5M messages.
-pub const WALK_FIRST: i64 = 5000;
-
 /// How one half of a search is answered, from what the planner's statistics say of its
 /// words (the most-common-elements list of `search`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -846,9 +849,9 @@ pub enum Plan {
     /// Common: walk the tickets in sort order; the page fills within a few hundred rows.
     Walk,
     /// Several words, each in the statistics' list of common ones, together not common
-    /// (as far as multiplying their frequencies tells): ask the index first, which then
-    /// reads every entry of every word (45 ms for three words of 9% each at 5M
-    /// messages). Walking a short window instead is cheaper; see `list`.
+    /// (as far as multiplying their frequencies tells). The index would read every
+    /// entry of every word (45 ms for three words of 9% each at 5M messages): walked in
+    /// slices, like `Walk`.
     CommonWords,
     /// Anything else (a word the statistics do not know, a rare word, no statistics
     /// yet): ask the index first, where a rare word is cheap.
@@ -924,7 +927,7 @@ prepared!(
 /// walk instead).
 fn probe(conn: &mut PgConnection, half: SearchHalf<'_>) -> AppResult<Option<Vec<i64>>> {
     let (sql, text) = match half {
-        SearchHalf::Ticket(t) => (
+        SearchHalf::Ticket(t) | SearchHalf::TicketScan(t) => (
             "SELECT id FROM tickets WHERE search @@ websearch_to_tsquery('english', $1) LIMIT $2",
             t,
         ),
@@ -971,11 +974,6 @@ fn order(key: SortKey, desc: bool, a: &Ticket, b: &Ticket) -> std::cmp::Ordering
     } else {
         o
     }
-}
-
-/// Whether `a` comes strictly before `b` in the order (`key`, `desc`).
-fn precedes(key: SortKey, desc: bool, a: &Ticket, b: &Ticket) -> bool {
-    order(key, desc, a, b).is_lt()
 }
 
 /// Merges pages sorted the same way into one, without repeats, at most `limit` long.
@@ -1032,8 +1030,15 @@ fn after(
 }
 
 /// `GET /api/tickets`: filters, full-text search, sort and keyset pagination.
-/// Customers only ever see their own tickets, whatever the filters say.
-pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppResult<TicketPage> {
+/// Customers only ever see their own tickets, whatever the filters say. A search page
+/// that its exact plan cannot answer within `budget` is answered in slices and may come
+/// back `partial` (see `SearchBudget`).
+pub fn list(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    q: &TicketListQuery,
+    budget: SearchBudget,
+) -> AppResult<TicketPage> {
     let limit = q.limit.unwrap_or(25);
     if !(1..=100).contains(&limit) {
         return Err(AppError::invalid("limit", "must be between 1 and 100"));
@@ -1077,9 +1082,11 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
         crate::error::no_nul("q", text)?;
     }
 
-    // Every filter, the cursor and the order; `search` adds one half of a text search,
-    // `window` stops the rows just before a ticket.
+    // Every filter and the order; `search` adds one half of a text search, `from` starts
+    // the rows just after a ticket (the page's cursor), `window` stops them just before
+    // one.
     let build = |search: Option<SearchHalf<'_>>,
+                 from: Option<&Cursor>,
                  window: Option<&Cursor>|
      -> AppResult<TicketQuery<'static>> {
         let mut query = tickets::table.select(Ticket::as_select()).into_boxed();
@@ -1146,6 +1153,14 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
                         .sql(")"),
                 );
             }
+            // `ts_match_vq` is `@@` as a function, which no index serves.
+            Some(SearchHalf::TicketScan(text)) => {
+                query = query.filter(
+                    sql::<Bool>("ts_match_vq(tickets.search, websearch_to_tsquery('english', ")
+                        .bind::<Text, _>(text.to_owned())
+                        .sql("))"),
+                );
+            }
             // Only *public* messages: internal notes have no search vector at all (see
             // the migration), so they can never match. A ticket with many messages asks
             // the search index, keyed by ticket (`ticket_id + 0`), instead of testing
@@ -1169,10 +1184,10 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
             None => {}
         }
 
-        if let Some(c) = &cursor {
+        if let Some(c) = from {
             query = after(query, key, desc, c)?;
         }
-        // A window: only the rows before `w` (see `WALK_FIRST`).
+        // A window: only the rows before `w` (a slice's end, or the title half's page).
         if let Some(w) = window {
             query = after(query, key, !desc, w)?;
         }
@@ -1199,89 +1214,122 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: &TicketListQuery) -> AppR
         Ok(query)
     };
     let page = limit + 1;
+    let from = cursor.as_ref();
 
-    let mut rows: Vec<Ticket> = match text {
-        None => build(None, None)?.limit(page).load(conn)?,
+    // The page's rows in order (at most `page`), and for a partial page the last ticket
+    // searched.
+    let (mut rows, stopped): (Vec<Ticket>, Option<Ticket>) = match text {
+        None => (build(None, from, None)?.limit(page).load(conn)?, None),
         Some(text) => {
+            // The exact plan: both halves, each planned on its own index (`SearchHalf`).
+            let deadline = Instant::now() + StdDuration::from_millis(budget.ms);
+            // The exact plan for rare words: each half asks its index for the matching
+            // tickets, then sorts them (too many: walks after all). A full page of title
+            // matches ends the merged page at its last row at the latest: the message
+            // half only needs the tickets before it.
+            let exact = |conn: &mut PgConnection| -> AppResult<Vec<Ticket>> {
+                let probed = |conn: &mut PgConnection, half, window: Option<&Cursor>| {
+                    let query = match probe(conn, half)? {
+                        Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+                        Some(ids) => build(Some(SearchHalf::Ids(&ids)), from, window)?,
+                        None => build(Some(half), from, window)?,
+                    };
+                    AppResult::Ok(query.limit(page).load(conn)?)
+                };
+                let mut direct = probed(conn, SearchHalf::Ticket(text), None)?;
+                let window = match direct.last() {
+                    Some(last) if direct.len() as i64 == page => {
+                        Some(Cursor::at(key, &sort_raw, last))
+                    }
+                    _ => None,
+                };
+                direct.extend(probed(conn, SearchHalf::Messages(text), window.as_ref())?);
+                Ok(merge_sorted(direct, key, desc, page as usize))
+            };
+            // In slices: the next tickets in the list's order, both halves walked over
+            // them, until the page is full, the list ends or the time is spent. The first
+            // slice is `first_slice` tickets; each next one is sized from the pace of the
+            // last to what is left of the time.
+            let sliced = |conn: &mut PgConnection| -> AppResult<(Vec<Ticket>, Option<Ticket>)> {
+                let mut start = cursor.clone();
+                let mut size = budget.first_slice;
+                let mut found: Vec<Ticket> = Vec::new();
+                loop {
+                    let began = Instant::now();
+                    // The slice's last ticket and the one after it (fewer: the slice
+                    // reaches the end of the list).
+                    let mut edge: Vec<Ticket> = build(None, start.as_ref(), None)?
+                        .offset(size - 1)
+                        .limit(2)
+                        .load(conn)?;
+                    let past = (edge.len() == 2).then(|| Cursor::at(key, &sort_raw, &edge[1]));
+                    for half in [SearchHalf::TicketScan(text), SearchHalf::Messages(text)] {
+                        found.extend(
+                            build(Some(half), start.as_ref(), past.as_ref())?
+                                .limit(page)
+                                .load(conn)?,
+                        );
+                    }
+                    found = merge_sorted(found, key, desc, page as usize);
+                    if found.len() as i64 == page || past.is_none() {
+                        return Ok((found, None));
+                    }
+                    let last = edge.swap_remove(0);
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok((found, Some(last)));
+                    }
+                    let per_ticket = began.elapsed().as_secs_f64() / size as f64;
+                    let fits = (0.8 * left.as_secs_f64() / per_ticket.max(1e-9)) as i64;
+                    size = fits.clamp(100, size.saturating_mul(8));
+                    start = Some(Cursor::at(key, &sort_raw, &last));
+                }
+            };
             // Both halves in one snapshot, so a ticket cannot be missed (or shown twice)
-            // because a message arrived between the two queries.
-            let (direct, via_messages) = conn
-                .build_transaction()
+            // because a message arrived between the queries. A search the statistics
+            // call rare in both halves runs its exact plan, in a savepoint under a
+            // statement timeout of the whole budget: a statement it cancels rolls back to
+            // the savepoint (and the timeout with it), and one slice answers instead. Any
+            // other error recurs there and is reported. A common word, walked anyway, is
+            // walked in slices from the start.
+            conn.build_transaction()
                 .read_only()
                 .repeatable_read()
                 .run(|conn| {
-                    let walk = |conn: &mut PgConnection, half, window: Option<&Cursor>| {
-                        AppResult::Ok(build(Some(half), window)?.limit(page).load(conn)?)
-                    };
-                    // The plan the statistics suggest: walk, or ask the index first for
-                    // the matching tickets (then in sort order; too many: walk after all).
-                    let probed =
-                        |conn: &mut PgConnection, half, window: Option<&Cursor>| match probe(
-                            conn, half,
-                        )? {
-                            Some(ids) if ids.is_empty() => Ok(Vec::new()),
-                            Some(ids) => AppResult::Ok(
-                                build(Some(SearchHalf::Ids(&ids)), window)?
-                                    .limit(page)
-                                    .load(conn)?,
-                            ),
-                            None => walk(conn, half, window),
-                        };
-                    let planned =
-                        |conn: &mut PgConnection, plan, half, window: Option<&Cursor>| match plan {
-                            Plan::Walk => walk(conn, half, window),
-                            Plan::CommonWords | Plan::Probe => probed(conn, half, window),
-                        };
                     let plans = plans_for(conn, text)?;
-                    let direct = planned(conn, plans.tickets, SearchHalf::Ticket(text), None)?;
-                    // A full page of title matches ends the merged page at its last row
-                    // at the latest: the message half only needs the tickets before it.
-                    // For several common words, when those tickets are few (at most
-                    // `WALK_FIRST`), walking them is cheaper than the index probe.
-                    let window = match direct.last() {
-                        Some(last) if direct.len() as i64 == page => {
-                            Some((last, Cursor::at(key, &sort_raw, last)))
-                        }
-                        _ => None,
-                    };
-                    let messages = SearchHalf::Messages(text);
-                    let via = match window {
-                        None => planned(conn, plans.messages, messages, None)?,
-                        Some((last, w)) => match plans.messages {
-                            Plan::Walk => walk(conn, messages, Some(&w))?,
-                            Plan::Probe => probed(conn, messages, Some(&w))?,
-                            Plan::CommonWords => {
-                                // The ticket just past the first `WALK_FIRST` (none: there
-                                // are no more).
-                                let edge: Option<Ticket> = build(None, None)?
-                                    .offset(WALK_FIRST)
-                                    .limit(1)
-                                    .load(conn)?
-                                    .pop();
-                                if edge.is_none_or(|e| !precedes(key, desc, &e, last)) {
-                                    walk(conn, messages, Some(&w))?
-                                } else {
-                                    probed(conn, messages, Some(&w))?
-                                }
+                    let rare = plans.tickets == Plan::Probe && plans.messages == Plan::Probe;
+                    if rare && budget.ms > 0 {
+                        let attempt = conn.transaction(|conn| {
+                            diesel::sql_query(format!(
+                                "SET LOCAL statement_timeout = {}",
+                                budget.ms
+                            ))
+                            .execute(conn)?;
+                            exact(conn)
+                        });
+                        match attempt {
+                            Ok(rows) => return Ok((rows, None)),
+                            Err(AppError::Database(e)) => {
+                                tracing::debug!(error = %e, "search over its budget: slices")
                             }
-                        },
-                    };
-                    AppResult::Ok((direct, via))
-                })?;
-            let mut direct = direct;
-            direct.extend(via_messages);
-            merge_sorted(direct, key, desc, limit as usize + 1)
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    sliced(conn)
+                })?
         }
     };
-    let more = rows.len() as i64 > limit;
+    let more = stopped.is_none() && rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = match (more, rows.last()) {
-        (true, Some(last)) => Some(encode_cursor(&Cursor::at(key, &sort_raw, last))),
+    let next_cursor = match (&stopped, more, rows.last()) {
+        (Some(at), _, _) => Some(encode_cursor(&Cursor::at(key, &sort_raw, at))),
+        (None, true, Some(last)) => Some(encode_cursor(&Cursor::at(key, &sort_raw, last))),
         _ => None,
     };
     Ok(TicketPage {
         items: views(conn, actor.role, &rows)?,
         next_cursor,
+        partial: stopped.is_some(),
     })
 }
 

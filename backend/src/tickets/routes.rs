@@ -128,9 +128,10 @@ pub async fn list(
     query: web::Query<TicketListQuery>,
 ) -> AppResult<web::Json<TicketPage>> {
     let q = query.into_inner();
+    let budget = state.config.search;
     Ok(web::Json(
         state
-            .db(move |conn| queries::list(conn, &actor, &q))
+            .db(move |conn| queries::list(conn, &actor, &q, budget))
             .await?,
     ))
 }

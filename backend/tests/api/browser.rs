@@ -511,6 +511,51 @@ async fn queue_filters_live_in_the_url() {
     app.stop().await;
 }
 
+/// A search that stops at the server's budget says so and searches on at a click: here
+/// every page is one slice of four tickets, and the only match is the oldest of six.
+#[actix_web::test]
+async fn a_search_cut_short_offers_to_search_further() {
+    let dir = static_dir();
+    let app = TestApp::start_with(move |c| {
+        c.static_dir = Some(dir);
+        c.search = relay_desk::config::SearchBudget {
+            ms: 0,
+            first_slice: 4,
+        };
+    })
+    .await;
+    let customer = app.user("customer", "Cora Customer").await;
+    let tech = app.user("technician", "Tara Tech").await;
+    for title in [
+        "Walrus on the printer",
+        "Mouse squeaks",
+        "Screen flickers",
+        "Keyboard sticky",
+        "Dock not charging",
+        "Fan noisy",
+    ] {
+        app.ticket(&customer, title).await;
+    }
+    let tb = Browser::open(&app.base).await;
+    tb.sign_in(&tech.email, PASSWORD).await;
+    tb.goto("/tickets?q=walrus").await;
+    // The four newest hold no match: not "No tickets match", but a search to go on.
+    tb.wait_for_text("No matches yet", 10).await;
+    let text = tb.text().await;
+    assert!(!text.contains("No tickets match"), "{text}");
+    assert!(!text.contains("Walrus on the printer"), "{text}");
+    tb.wait_for_text_in("#list-more", "Search further", 5).await;
+    tb.click("#list-more").await;
+    tb.wait_for_text("Walrus on the printer", 10).await;
+    // That slice reached the end of the list: nothing further to search.
+    tb.wait_for_presence("#list-more", false, 5).await;
+    let text = tb.text().await;
+    assert!(!text.contains("not searched yet"), "{text}");
+    tb.screenshot("search-further").await;
+    tb.close().await;
+    app.stop().await;
+}
+
 #[actix_web::test]
 async fn staff_set_up_a_required_second_factor_before_anything_else() {
     use diesel::RunQueryDsl;

@@ -497,17 +497,35 @@ async fn busy_tickets_match_on_any_public_message_only() {
 }
 
 /// When the title half fills a page, the message half is only searched among the
-/// tickets before that page's last row; for several common words it walks them when
-/// they are at most `WALK_FIRST`, else asks the index, within that window. Here the
-/// title matches are spread so that the window is short one way and long the other,
-/// with message matches before, between and after them, and both words common alone
-/// but rare together: every page must still be the true next slice of the merged
-/// result, in every sort, with and without statistics.
+/// tickets before that page's last row (rare words); common words are walked in
+/// slices. Here the title matches are spread so that the first window is short one way
+/// and long the other, with message matches before, between and after them, and both
+/// words common alone but rare together: every page must still be the true next part
+/// of the merged result, in every sort, with and without statistics, whether the pages
+/// stop at the budget or not. Run with the default budget (slices of 1,000 tickets and
+/// more, as time allows) and with one slice of 700 a page, whose edges fall between
+/// matches.
 #[actix_web::test]
-async fn search_windows_beyond_walk_first_keep_every_match_in_order() {
+async fn search_windows_and_slices_keep_every_match_in_order() {
+    use relay_desk::config::SearchBudget;
+    search_windows_case(None).await;
+    search_windows_case(Some(SearchBudget {
+        ms: 0,
+        first_slice: 700,
+    }))
+    .await;
+}
+
+async fn search_windows_case(budget: Option<relay_desk::config::SearchBudget>) {
     use diesel::RunQueryDsl;
-    use relay_desk::tickets::queries::{plans_for, Plan, WALK_FIRST};
-    let app = TestApp::start().await;
+    use relay_desk::tickets::queries::{plans_for, Plan};
+    const WALK_FIRST: i64 = 5000;
+    let app = TestApp::start_with(|c| {
+        if let Some(b) = budget {
+            c.search = b;
+        }
+    })
+    .await;
     let c = app.user("customer", "Windowed").await;
     let tech = app.user("technician", "Pager").await;
     // Ticket k is created k / 2 seconds before a fixed instant (so every two share a
@@ -615,7 +633,7 @@ async fn search_windows_beyond_walk_first_keep_every_match_in_order() {
                 .await;
                 assert_eq!(
                     &seen, want,
-                    "{sort}, limit {limit} (analyzed: {analyzed}): every match once, in order"
+                    "{sort}, limit {limit} (analyzed: {analyzed}, budget {budget:?}): every match once, in order"
                 );
             }
         }
@@ -717,5 +735,199 @@ async fn search_index_upkeep_moves_new_messages_into_the_index_and_they_stay_fou
     assert_eq!(both, vec![t, u]);
     drop(conn);
     drop(other);
+    app.stop().await;
+}
+
+/// The page of a search that runs out of its budget holds the matches among the tickets
+/// searched so far, says so (`partial`), and its cursor searches on from the last ticket
+/// searched, not the last match: following the cursors finds every match once, in
+/// order. With a budget of 0 every page is one slice, here of 4 tickets.
+#[actix_web::test]
+async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() {
+    use relay_desk::config::SearchBudget;
+    let app = TestApp::start_with(|c| {
+        c.search = SearchBudget {
+            ms: 0,
+            first_slice: 4,
+        }
+    })
+    .await;
+    let c = app.user("customer", "Sliced").await;
+    let tech = app.user("technician", "Slicer").await;
+    // t[0] is the oldest. The word: in the titles of t[9] and t[8], a public message of
+    // t[4], the description of t[1]; only an internal note of t[6] (never a match).
+    let mut t = Vec::new();
+    for i in 0..10 {
+        let (title, description) = match i {
+            9 | 8 => (format!("Okapi sighting {i}"), "seen at dawn".to_owned()),
+            1 => (
+                format!("Ticket {i}"),
+                "an okapi in the server room".to_owned(),
+            ),
+            _ => (format!("Ticket {i}"), "nothing special".to_owned()),
+        };
+        let id = app
+            .post(
+                "/api/tickets",
+                &c.token,
+                json!({"title": title, "description": description}),
+            )
+            .await
+            .ok()["id"]
+            .as_i64()
+            .unwrap();
+        t.push(id);
+    }
+    app.message(&c, t[4], "the okapi is back", false).await.ok();
+    app.message(&tech, t[6], "okapi, internally", true)
+        .await
+        .ok();
+
+    // Newest first, one match a page: the slices are t9..t6, t5..t2, t1..t0.
+    let page = |cursor: Option<String>| {
+        let app = &app;
+        let token = tech.token.clone();
+        async move {
+            let mut p = "/api/tickets?q=okapi&limit=1".to_owned();
+            if let Some(c) = cursor {
+                p.push_str(&format!("&cursor={c}"));
+            }
+            let r = app.get(&p, &token).await;
+            let body = r.ok().clone();
+            (
+                ids(&body),
+                body["partial"].as_bool().unwrap(),
+                body["next_cursor"].as_str().map(str::to_owned),
+            )
+        }
+    };
+    // t9..t6 holds two matches: a full page, its cursor at t9 as usual.
+    let (items, partial, next) = page(None).await;
+    assert_eq!((items, partial), (vec![t[9]], false), "a full page");
+    // From t8: t8..t5 holds t8 only; the slice ends at t5, so the page is partial and
+    // its cursor searches on from t5.
+    let (items, partial, next) = page(next).await;
+    assert_eq!((items, partial), (vec![t[8]], true), "the slice t8..t5");
+    assert!(next.is_some());
+    // t4..t1: t4 (a message) and t1 (a description): a full page again.
+    let (items, partial, next) = page(next).await;
+    assert_eq!((items, partial), (vec![t[4]], false), "the slice t4..t1");
+    // From t4: t3..t0 is the end of the list: t1, and no cursor.
+    let (items, partial, next) = page(next).await;
+    assert_eq!(
+        (items, partial, next),
+        (vec![t[1]], false, None),
+        "the last slice"
+    );
+
+    // A slice with no match is an empty page that is not the end: oldest first, the
+    // titles of t8 and t9 only; t0..t3 and t4..t7 hold neither.
+    let sighting = |cursor: Option<String>| {
+        let app = &app;
+        let token = tech.token.clone();
+        async move {
+            let mut p = "/api/tickets?q=sighting&limit=1&sort=created_at".to_owned();
+            if let Some(c) = cursor {
+                p.push_str(&format!("&cursor={c}"));
+            }
+            let body = app.get(&p, &token).await.ok().clone();
+            (
+                ids(&body),
+                body["partial"].as_bool().unwrap(),
+                body["next_cursor"].as_str().map(str::to_owned),
+            )
+        }
+    };
+    let (items, partial, next) = sighting(None).await;
+    assert_eq!((items, partial), (vec![], true), "t0..t3: nothing yet");
+    let (items, partial, next) = sighting(next).await;
+    assert_eq!((items, partial), (vec![], true), "t4..t7: nothing yet");
+    let (items, partial, next) = sighting(next).await;
+    assert_eq!((items, partial), (vec![t[8]], false), "t8, t9: a full page");
+    let (items, partial, next) = sighting(next).await;
+    assert_eq!((items, partial, next), (vec![t[9]], false, None), "the end");
+
+    // Oldest first, two a page, and every page at once: every match once, in order,
+    // whatever the slices.
+    let all = all_pages(
+        &app,
+        &tech.token,
+        "/api/tickets?q=okapi&limit=2&sort=created_at",
+    )
+    .await;
+    assert_eq!(all, vec![t[1], t[4], t[8], t[9]]);
+    let all = all_pages(&app, &tech.token, "/api/tickets?q=okapi&limit=100").await;
+    assert_eq!(all, vec![t[9], t[8], t[4], t[1]]);
+    // The customer's own list is sliced the same way and finds the same tickets.
+    let mine = all_pages(&app, &c.token, "/api/tickets?q=okapi&limit=1").await;
+    assert_eq!(mine, vec![t[9], t[8], t[4], t[1]]);
+    app.stop().await;
+}
+
+/// A search of words the statistics do not know runs its exact plan under a statement
+/// timeout of the whole budget. Here the plan cannot finish in 1 ms (a phrase of two
+/// words that 20,000 tickets hold, three of them in this order): PostgreSQL cancels it,
+/// the search answers in slices instead, and following the cursors still finds the
+/// three, in order. No error, and the connection is fine for the next request.
+#[actix_web::test]
+async fn search_whose_exact_plan_times_out_answers_in_slices() {
+    use diesel::RunQueryDsl;
+    use relay_desk::config::SearchBudget;
+    let app = TestApp::start_with(|c| {
+        c.search = SearchBudget {
+            ms: 1,
+            first_slice: 2500,
+        }
+    })
+    .await;
+    let c = app.user("customer", "Timed").await;
+    let tech = app.user("technician", "Timer").await;
+    let n = 20_000;
+    let matching = [150, 9_000, 19_990];
+    // No statistics, so the words stay unknown (the exact plan is the one tried).
+    for sql in [
+        "ALTER TABLE tickets SET (autovacuum_enabled = false)".to_owned(),
+        format!(
+            "INSERT INTO tickets (number, title, description, requester_id, last_seq, \
+                                  created_at, updated_at) \
+             SELECT 'TICK-2021-' || lpad(k::text, 6, '0'), 'Ticket ' || k, \
+                    CASE WHEN k IN ({}) THEN 'the quokka jumped over' \
+                         ELSE 'a jumped wombat, a quokka' END, \
+                    {}, 0, timestamptz '2026-06-01' - make_interval(secs => k), \
+                    timestamptz '2026-06-01' - make_interval(secs => k) \
+             FROM generate_series(0, {}) AS k",
+            matching.map(|k| k.to_string()).join(","),
+            c.id,
+            n - 1
+        ),
+    ] {
+        diesel::sql_query(sql).execute(&mut app.conn()).unwrap();
+    }
+    let first = app
+        .get("/api/tickets?q=%22quokka%20jumped%22&limit=5", &tech.token)
+        .await;
+    let first = first.ok();
+    assert_eq!(first["partial"], true, "{first}");
+    let all = all_pages(
+        &app,
+        &tech.token,
+        "/api/tickets?q=%22quokka%20jumped%22&limit=5",
+    )
+    .await;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let want: Vec<i64> = diesel::sql_query(
+        "SELECT id FROM tickets WHERE description LIKE 'the quokka%' ORDER BY created_at DESC",
+    )
+    .load::<Id>(&mut app.conn())
+    .unwrap()
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    assert_eq!(want.len(), 3);
+    assert_eq!(all, want, "every match once, newest first");
     app.stop().await;
 }

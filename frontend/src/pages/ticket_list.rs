@@ -240,6 +240,9 @@ pub fn ticket_list_page() -> Html {
     let draft = use_state(|| params.search().to_owned());
     let items = use_state(Vec::<TicketView>::new);
     let cursor = use_state(|| None::<String>);
+    // The last page stopped at the server's search budget: older tickets are not
+    // searched yet, and the cursor searches on.
+    let partial = use_state(|| false);
     let loading = use_state(|| true);
     let loading_more = use_state(|| false);
     let error = use_state(|| None::<ApiError>);
@@ -265,9 +268,10 @@ pub fn ticket_list_page() -> Html {
 
     {
         // First page, whenever the filter or search changes (or "Try again").
-        let (items, cursor, loading, error, generation) = (
+        let (items, cursor, partial, loading, error, generation) = (
             items.clone(),
             cursor.clone(),
+            partial.clone(),
             loading.clone(),
             error.clone(),
             generation.clone(),
@@ -290,10 +294,12 @@ pub fn ticket_list_page() -> Html {
                     Ok(page) => {
                         items.set(page.items);
                         cursor.set(page.next_cursor);
+                        partial.set(page.partial);
                     }
                     Err(e) => {
                         items.set(Vec::new());
                         cursor.set(None);
+                        partial.set(false);
                         error.set(Some(e));
                     }
                 }
@@ -435,9 +441,10 @@ pub fn ticket_list_page() -> Html {
         Callback::from(move |_| retry.set(*retry + 1))
     };
     let on_more = {
-        let (items, cursor, loading_more, error, generation) = (
+        let (items, cursor, partial, loading_more, error, generation) = (
             items.clone(),
             cursor.clone(),
+            partial.clone(),
             loading_more.clone(),
             error.clone(),
             generation.clone(),
@@ -453,9 +460,10 @@ pub fn ticket_list_page() -> Html {
             let gen = *generation.borrow();
             let query = params.api_query(Some(next));
             let shown = (*items).clone();
-            let (items, cursor, loading_more, error, generation) = (
+            let (items, cursor, partial, loading_more, error, generation) = (
                 items.clone(),
                 cursor.clone(),
+                partial.clone(),
                 loading_more.clone(),
                 error.clone(),
                 generation.clone(),
@@ -470,6 +478,7 @@ pub fn ticket_list_page() -> Html {
                     Ok(page) => {
                         items.set(append_page(shown, page.items));
                         cursor.set(page.next_cursor);
+                        partial.set(page.partial);
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -483,11 +492,27 @@ pub fn ticket_list_page() -> Html {
     let now = Utc::now();
     let heading = if staff { "Queue" } else { "My tickets" };
 
+    // A search page cut short by the server's budget: say so, and offer to go on.
+    let searching_on = *partial && cursor.is_some();
+    let more_button = html! {
+        <div class="list-more">
+            <button type="button" class="btn" id="list-more" onclick={on_more} disabled={*loading_more}>
+                { if *loading_more { "Loading…" } else if searching_on { "Search further" } else { "Load more" } }
+            </button>
+        </div>
+    };
     let body = if *loading {
         html! { <Loading label="Loading tickets…" /> }
     } else if items.is_empty() {
         if let Some(err) = (*error).clone() {
             html! { <ErrorNotice error={err} on_retry={on_retry.clone()} /> }
+        } else if searching_on {
+            html! {
+                <EmptyState title="No matches yet">
+                    <p class="muted">{ "None of the tickets searched so far match. Older tickets are not searched yet." }</p>
+                    { more_button }
+                </EmptyState>
+            }
         } else if !params.search().is_empty() || filter != StatusFilter::Active || params.narrowed()
         {
             html! {
@@ -513,12 +538,11 @@ pub fn ticket_list_page() -> Html {
                 if let Some(err) = (*error).clone() {
                     <ErrorNotice error={err} />
                 }
+                if searching_on {
+                    <p class="muted list-partial">{ "Older tickets are not searched yet." }</p>
+                }
                 if cursor.is_some() {
-                    <div class="list-more">
-                        <button type="button" class="btn" onclick={on_more} disabled={*loading_more}>
-                            { if *loading_more { "Loading…" } else { "Load more" } }
-                        </button>
-                    </div>
+                    { more_button }
                 }
             </>
         }

@@ -852,6 +852,7 @@ async fn timed_get(
 ) -> Result<Value, String> {
     let mut ms = Vec::with_capacity(n);
     let mut items = 0;
+    let mut partial = false;
     for _ in 0..n.div_ceil(parallel) {
         let batch = futures_util::future::join_all((0..parallel).map(|_| async {
             let started = Instant::now();
@@ -871,19 +872,28 @@ async fn timed_get(
                 ));
             }
             let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            Ok::<_, String>((took, v["items"].as_array().map_or(0, Vec::len)))
+            Ok::<_, String>((
+                took,
+                v["items"].as_array().map_or(0, Vec::len),
+                v["partial"].as_bool() == Some(true),
+            ))
         }))
         .await;
         for r in batch {
-            let (took, count) = r?;
+            let (took, count, cut) = r?;
             ms.push(took);
             items = count;
+            partial |= cut;
         }
     }
     ms.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
-    Ok(json!({"query": path, "requests": ms.len(), "items": items,
-              "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": pct(1.0)}))
+    // `partial`: some page stopped at the search budget (its items are the matches
+    // among the tickets searched, `next_cursor` searches further).
+    Ok(
+        json!({"query": path, "requests": ms.len(), "items": items, "partial": partial,
+              "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": pct(1.0)}),
+    )
 }
 
 async fn rest(args: &Args) -> Result<Value, String> {
@@ -942,8 +952,15 @@ async fn rest(args: &Args) -> Result<Value, String> {
         let mut r = timed_get(&client, &args.base, &staff, q, 100, 2).await?;
         r["as"] = json!("staff");
         eprintln!(
-            "rest staff {q}: p50 {} ms, p99 {} ms",
-            r["p50_ms"], r["p99_ms"]
+            "rest staff {q}: p50 {} ms, p99 {} ms, {} items{}",
+            r["p50_ms"],
+            r["p99_ms"],
+            r["items"],
+            if r["partial"] == true {
+                " (partial)"
+            } else {
+                ""
+            }
         );
         results.push(r);
     }
