@@ -141,7 +141,9 @@ def tables(machine, runs, source):
         out.append("| as | query | items | p50 (ms) | p99 (ms) |")
         out.append("|---|---|---|---|---|")
         for q in rel["queries"]:
-            out.append(f"| {q['as']} | `{q['query']}` | {q['items']} | {fmt(q['p50_ms'], 1)} | {fmt(q['p99_ms'], 1)} |")
+            # `partial`: some page stopped at the search budget, with a cursor to go on.
+            items = f"{q['items']}, partial" if q.get("partial") else q["items"]
+            out.append(f"| {q['as']} | `{q['query']}` | {items} | {fmt(q['p50_ms'], 1)} | {fmt(q['p99_ms'], 1)} |")
 
     # Targets of issue #6.
     out.append("\n**Targets** (issue #6):\n")
@@ -183,7 +185,10 @@ def tables(machine, runs, source):
     rel = runs.get(("rest", RELAY))
     if rel:
         w = rel["worst_p99_ms"]
-        target("rest: every list/search query p99 ≤ 25 ms at 1M tickets", f"worst p99 {w:.1f} ms", w <= 25)
+        cut = sum(1 for q in rel["queries"] if q.get("partial"))
+        note = (f"; {cut} of {len(rel['queries'])} searches came back partial (the page stopped "
+                "at the search budget, its cursor searches on)") if cut else ""
+        target("rest: every list/search query p99 ≤ 25 ms at 1M tickets", f"worst p99 {w:.1f} ms{note}", w <= 25)
     else:
         out.append("| rest: p99 ≤ 25 ms at 1M tickets | not measured | no |")
     return "\n".join(out)

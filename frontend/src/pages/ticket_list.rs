@@ -178,6 +178,64 @@ impl ListParams {
     }
 }
 
+/// Pages of a search cut short by the server's budget that the list fetches on its own
+/// before it asks the reader to "Search further" (each takes at most the budget, 12 ms
+/// by default).
+pub const AUTO_SEARCH_PAGES: usize = 8;
+
+/// Whether the list fetches the next page by itself: the last one stopped at the search
+/// budget, this load has found fewer than a page of rows, and it has not run
+/// `AUTO_SEARCH_PAGES` pages yet.
+pub fn search_on(partial: bool, cursor: &Option<String>, found: usize, pages: usize) -> bool {
+    partial && cursor.is_some() && (found as i64) < PAGE_SIZE && pages < AUTO_SEARCH_PAGES
+}
+
+/// What one load of the list (the first page, or "Load more") ended with.
+struct Loaded {
+    rows: Vec<TicketView>,
+    cursor: Option<String>,
+    partial: bool,
+    error: Option<ApiError>,
+}
+
+/// The page after `cursor`, appended to `shown`; a search the server cut short goes on
+/// as `search_on` says, while `current()` (the reader has not moved to another filter).
+/// An error keeps the rows found before it, and the cursor to retry from.
+async fn load(
+    params: &ListParams,
+    mut cursor: Option<String>,
+    mut rows: Vec<TicketView>,
+    current: impl Fn() -> bool,
+) -> Loaded {
+    let before = rows.len();
+    let mut pages = 0;
+    loop {
+        match api::tickets::list(&params.api_query(cursor.clone())).await {
+            Ok(page) => {
+                rows = append_page(rows, page.items);
+                cursor = page.next_cursor;
+                pages += 1;
+                if !current() || !search_on(page.partial, &cursor, rows.len() - before, pages) {
+                    return Loaded {
+                        rows,
+                        cursor,
+                        partial: page.partial,
+                        error: None,
+                    };
+                }
+            }
+            Err(e) => {
+                return Loaded {
+                    rows,
+                    cursor,
+                    partial: pages > 0,
+                    error: Some(e),
+                }
+            }
+        }
+    }
+}
+
 /// Appends the next page, skipping tickets already shown (one may move between pages
 /// while the user reads).
 pub fn append_page(mut shown: Vec<TicketView>, next: Vec<TicketView>) -> Vec<TicketView> {
@@ -284,25 +342,23 @@ pub fn ticket_list_page() -> Html {
             };
             loading.set(true);
             error.set(None);
-            let query = params.api_query(None);
+            let params = params.clone();
             spawn_local(async move {
-                let result = api::tickets::list(&query).await;
+                let current = {
+                    let generation = generation.clone();
+                    move || *generation.borrow() == gen
+                };
+                let loaded = load(&params, None, Vec::new(), current).await;
                 if *generation.borrow() != gen {
                     return;
                 }
-                match result {
-                    Ok(page) => {
-                        items.set(page.items);
-                        cursor.set(page.next_cursor);
-                        partial.set(page.partial);
-                    }
-                    Err(e) => {
-                        items.set(Vec::new());
-                        cursor.set(None);
-                        partial.set(false);
-                        error.set(Some(e));
-                    }
-                }
+                // A first page that failed outright shows the error and a retry; one
+                // that failed while searching on keeps what it found.
+                let failed = loaded.error.is_some() && loaded.rows.is_empty();
+                items.set(loaded.rows);
+                cursor.set(if failed { None } else { loaded.cursor });
+                partial.set(loaded.partial && !failed);
+                error.set(loaded.error);
                 loading.set(false);
             });
         });
@@ -458,7 +514,7 @@ pub fn ticket_list_page() -> Html {
                 return;
             }
             let gen = *generation.borrow();
-            let query = params.api_query(Some(next));
+            let params = params.clone();
             let shown = (*items).clone();
             let (items, cursor, partial, loading_more, error, generation) = (
                 items.clone(),
@@ -470,17 +526,19 @@ pub fn ticket_list_page() -> Html {
             );
             loading_more.set(true);
             spawn_local(async move {
-                let result = api::tickets::list(&query).await;
+                let current = {
+                    let generation = generation.clone();
+                    move || *generation.borrow() == gen
+                };
+                let loaded = load(&params, Some(next), shown, current).await;
                 if *generation.borrow() != gen {
                     return;
                 }
-                match result {
-                    Ok(page) => {
-                        items.set(append_page(shown, page.items));
-                        cursor.set(page.next_cursor);
-                        partial.set(page.partial);
-                    }
-                    Err(e) => error.set(Some(e)),
+                items.set(loaded.rows);
+                cursor.set(loaded.cursor);
+                partial.set(loaded.partial);
+                if let Some(e) = loaded.error {
+                    error.set(Some(e));
                 }
                 loading_more.set(false);
             });
@@ -665,6 +723,23 @@ mod tests {
             requester: crate::fixtures::customer(1, "Ada"),
             ..crate::fixtures::ticket(id)
         }
+    }
+
+    #[test]
+    fn a_search_cut_short_goes_on_by_itself_until_a_page_or_eight() {
+        let more = Some("c".to_owned());
+        assert!(search_on(true, &more, 0, 1), "an empty partial page: on");
+        assert!(search_on(true, &more, 24, 7));
+        assert!(!search_on(true, &more, 25, 1), "a page's worth found: stop");
+        assert!(
+            !search_on(true, &more, 3, AUTO_SEARCH_PAGES),
+            "then the reader decides"
+        );
+        assert!(!search_on(true, &None, 0, 1), "the end of the list");
+        assert!(
+            !search_on(false, &more, 0, 1),
+            "an ordinary page: Load more"
+        );
     }
 
     #[test]
