@@ -766,11 +766,16 @@ async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() 
             ),
             _ => (format!("Ticket {i}"), "nothing special".to_owned()),
         };
+        // Priorities in runs, so that slices of four both stay within a priority and
+        // cross from one to the next in the priority sorts.
+        let priority = [
+            "low", "low", "low", "high", "high", "urgent", "urgent", "urgent",
+        ][i % 8];
         let id = app
             .post(
                 "/api/tickets",
                 &c.token,
-                json!({"title": title, "description": description}),
+                json!({"title": title, "description": description, "priority": priority}),
             )
             .await
             .ok()["id"]
@@ -858,6 +863,30 @@ async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() 
     assert_eq!(all, vec![t[1], t[4], t[8], t[9]]);
     let all = all_pages(&app, &tech.token, "/api/tickets?q=okapi&limit=100").await;
     assert_eq!(all, vec![t[9], t[8], t[4], t[1]]);
+    // By priority (a slice may stay within a priority or cross into the next): the
+    // matches in the order of the unsearched list, one and two a page.
+    let matches = [t[9], t[8], t[4], t[1]];
+    for sort in ["-priority", "priority"] {
+        let want: Vec<i64> = all_pages(
+            &app,
+            &tech.token,
+            &format!("/api/tickets?limit=3&sort={sort}"),
+        )
+        .await
+        .into_iter()
+        .filter(|id| matches.contains(id))
+        .collect();
+        assert_eq!(want.len(), 4);
+        for limit in [1, 2] {
+            let got = all_pages(
+                &app,
+                &tech.token,
+                &format!("/api/tickets?q=okapi&limit={limit}&sort={sort}"),
+            )
+            .await;
+            assert_eq!(got, want, "{sort}, limit {limit}");
+        }
+    }
     // The customer's own list is sliced the same way and finds the same tickets.
     let mine = all_pages(&app, &c.token, "/api/tickets?q=okapi&limit=1").await;
     assert_eq!(mine, vec![t[9], t[8], t[4], t[1]]);
