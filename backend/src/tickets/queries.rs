@@ -1345,14 +1345,14 @@ pub fn list(
                     }
                     let per_ticket = began.elapsed().as_secs_f64() / size as f64;
                     let fits = (0.8 * left.as_secs_f64() / per_ticket.max(1e-9)) as i64;
-                    size = fits.clamp(100, size.saturating_mul(8));
+                    size = fits.clamp(100, size.saturating_mul(8).max(100));
                     start = Some(Cursor::at(key, &sort_raw, &last));
                 }
             };
             // Both halves in one snapshot, so a ticket cannot be missed (or shown twice)
             // because a message arrived between the queries. A search the statistics
-            // call rare in both halves runs its exact plan, in a savepoint under a
-            // statement timeout of the whole budget: a statement it cancels rolls back to
+            // call rare in both halves runs its exact plan, in a savepoint, each of its
+            // statements (up to four) under a timeout of the budget: one it cancels rolls back to
             // the savepoint (and the timeout with it), and one slice answers instead. Any
             // other error recurs there and is reported. A common word, walked anyway, is
             // walked in slices from the start.

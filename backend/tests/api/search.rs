@@ -960,3 +960,50 @@ async fn search_whose_exact_plan_times_out_answers_in_slices() {
     assert_eq!(all, want, "every match once, newest first");
     app.stop().await;
 }
+
+/// With time to spare, slices grow from a tiny first one until the page is full: the
+/// pages are whole, never partial, and hold every match in order.
+#[actix_web::test]
+async fn slices_grow_while_the_budget_lasts() {
+    use relay_desk::config::SearchBudget;
+    let app = TestApp::start_with(|c| {
+        c.search = SearchBudget {
+            ms: 60_000,
+            first_slice: 1,
+        }
+    })
+    .await;
+    let c = app.user("customer", "Grower").await;
+    let mut want = Vec::new();
+    for i in 0..12 {
+        let title = if i % 3 == 0 {
+            format!("Capybara report {i}")
+        } else {
+            format!("Routine {i}")
+        };
+        let id = app.ticket(&c, &title).await["id"].as_i64().unwrap();
+        if i % 3 == 0 {
+            want.insert(0, id);
+        }
+    }
+    // Common enough for the statistics, so the slices answer (not the index probe).
+    {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("ANALYZE tickets, messages")
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    let plans = relay_desk::tickets::queries::plans_for(&mut app.conn(), "capybara").unwrap();
+    assert_ne!(
+        plans.tickets,
+        relay_desk::tickets::queries::Plan::Probe,
+        "the slices are the plan under test: the statistics must know the word"
+    );
+    let first = app.get("/api/tickets?q=capybara&limit=3", &c.token).await;
+    let first = first.ok();
+    assert_eq!(first["partial"], false, "{first}");
+    assert_eq!(ids(first), want[..3].to_vec());
+    let all = all_pages(&app, &c.token, "/api/tickets?q=capybara&limit=3").await;
+    assert_eq!(all, want);
+    app.stop().await;
+}

@@ -200,13 +200,16 @@ struct Loaded {
 
 /// The page after `cursor`, appended to `shown`; a search the server cut short goes on
 /// as `search_on` says, while `current()` (the reader has not moved to another filter).
-/// An error keeps the rows found before it, and the cursor to retry from.
+/// An error keeps the rows found before it, and the cursor to retry from (still a
+/// search on when `was_partial`, or when an earlier page of this load was).
 async fn load(
     params: &ListParams,
     mut cursor: Option<String>,
     mut rows: Vec<TicketView>,
+    was_partial: bool,
     current: impl Fn() -> bool,
 ) -> Loaded {
+    let mut partial = was_partial;
     let before = rows.len();
     let mut pages = 0;
     loop {
@@ -214,6 +217,7 @@ async fn load(
             Ok(page) => {
                 rows = append_page(rows, page.items);
                 cursor = page.next_cursor;
+                partial = page.partial;
                 pages += 1;
                 if !current() || !search_on(page.partial, &cursor, rows.len() - before, pages) {
                     return Loaded {
@@ -228,7 +232,7 @@ async fn load(
                 return Loaded {
                     rows,
                     cursor,
-                    partial: pages > 0,
+                    partial,
                     error: Some(e),
                 }
             }
@@ -348,7 +352,7 @@ pub fn ticket_list_page() -> Html {
                     let generation = generation.clone();
                     move || *generation.borrow() == gen
                 };
-                let loaded = load(&params, None, Vec::new(), current).await;
+                let loaded = load(&params, None, Vec::new(), false, current).await;
                 if *generation.borrow() != gen {
                     return;
                 }
@@ -516,6 +520,7 @@ pub fn ticket_list_page() -> Html {
             let gen = *generation.borrow();
             let params = params.clone();
             let shown = (*items).clone();
+            let was_partial = *partial;
             let (items, cursor, partial, loading_more, error, generation) = (
                 items.clone(),
                 cursor.clone(),
@@ -530,7 +535,7 @@ pub fn ticket_list_page() -> Html {
                     let generation = generation.clone();
                     move || *generation.borrow() == gen
                 };
-                let loaded = load(&params, Some(next), shown, current).await;
+                let loaded = load(&params, Some(next), shown, was_partial, current).await;
                 if *generation.borrow() != gen {
                     return;
                 }
