@@ -21,7 +21,7 @@ use diesel::dsl::{count_star, sql, AsSelect};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::sql_types::{Array, BigInt, Bool, Text};
+use diesel::sql_types::{Array, BigInt, Bool, SmallInt, Text, Timestamptz};
 use relay_protocol::tickets::{
     CategoryRef, CreateTicketRequest, HistoryEntry, Priority, TicketListQuery, TicketPage,
     TicketStatus, TicketView, UpdateTicketRequest,
@@ -984,8 +984,8 @@ fn merge_sorted(mut rows: Vec<Ticket>, key: SortKey, desc: bool, limit: usize) -
     rows
 }
 
-/// `$query` narrowed to the rows strictly past (`$v`, `$id`) on column `$col` (named
-/// `$name` in SQL, of type `$ty`), going down (`$desc`) or up, with `tickets.id` breaking
+/// `$query` narrowed to the rows strictly past (`$v`, `$id`) on column `tickets.$col`
+/// (of SQL type `$ty`), going down (`$desc`) or up, with `tickets.id` breaking
 /// ties. The exact condition is a row comparison, which an index on (`$col`, `id`) can
 /// start or stop at exactly: written as `col < v OR (col = v AND id < id)` only the
 /// range on `col` bounds the scan, and a window whose edge falls inside a run of equal
@@ -993,10 +993,10 @@ fn merge_sorted(mut rows: Vec<Ticket>, key: SortKey, desc: bool, limit: usize) -
 /// beside it is what an index on `$col` alone (or after an equality, like
 /// `(status, created_at)`) can use.
 macro_rules! past {
-    ($query:expr, $col:expr, $name:literal, $ty:ty, $v:expr, $id:expr, $desc:expr) => {{
+    ($query:expr, $col:ident, $ty:ty, $v:expr, $id:expr, $desc:expr) => {{
         let (v, id) = ($v, $id);
         let row = |op: &str| {
-            sql::<Bool>(concat!("(", $name, ", tickets.id) "))
+            sql::<Bool>(concat!("(tickets.", stringify!($col), ", tickets.id) "))
                 .sql(op)
                 .sql(" (")
                 .bind::<$ty, _>(v)
@@ -1005,9 +1005,9 @@ macro_rules! past {
                 .sql(")")
         };
         if $desc {
-            $query.filter($col.le(v)).filter(row("<"))
+            $query.filter(tickets::$col.le(v)).filter(row("<"))
         } else {
-            $query.filter($col.ge(v)).filter(row(">"))
+            $query.filter(tickets::$col.ge(v)).filter(row(">"))
         }
     }};
 }
@@ -1021,36 +1021,11 @@ fn after(
     c: &Cursor,
 ) -> AppResult<TicketQuery<'static>> {
     let bad = || AppError::invalid("cursor", "is malformed");
+    let (t, p, id) = (|| c.t.ok_or_else(bad), || c.p.ok_or_else(bad), c.id);
     Ok(match key {
-        SortKey::Created => past!(
-            query,
-            tickets::created_at,
-            "tickets.created_at",
-            diesel::sql_types::Timestamptz,
-            c.t.ok_or_else(bad)?,
-            c.id,
-            desc
-        ),
-        SortKey::Updated => past!(
-            query,
-            tickets::updated_at,
-            "tickets.updated_at",
-            diesel::sql_types::Timestamptz,
-            c.t.ok_or_else(bad)?,
-            c.id,
-            desc
-        ),
-        SortKey::Priority => {
-            past!(
-                query,
-                tickets::priority_rank,
-                "tickets.priority_rank",
-                diesel::sql_types::SmallInt,
-                c.p.ok_or_else(bad)?,
-                c.id,
-                desc
-            )
-        }
+        SortKey::Created => past!(query, created_at, Timestamptz, t()?, id, desc),
+        SortKey::Updated => past!(query, updated_at, Timestamptz, t()?, id, desc),
+        SortKey::Priority => past!(query, priority_rank, SmallInt, p()?, id, desc),
     })
 }
 

@@ -744,14 +744,7 @@ async fn search_index_upkeep_moves_new_messages_into_the_index_and_they_stay_fou
 /// order. With a budget of 0 every page is one slice, here of 4 tickets.
 #[actix_web::test]
 async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() {
-    use relay_desk::config::SearchBudget;
-    let app = TestApp::start_with(|c| {
-        c.search = SearchBudget {
-            ms: 0,
-            first_slice: 4,
-        }
-    })
-    .await;
+    let app = budgeted(0, 4).await;
     let c = app.user("customer", "Sliced").await;
     let tech = app.user("technician", "Slicer").await;
     // t[0] is the oldest. The word: in the titles of t[9] and t[8], a public message of
@@ -893,22 +886,15 @@ async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() 
     app.stop().await;
 }
 
-/// A search of words the statistics do not know runs its exact plan under a statement
-/// timeout of the whole budget. Here the plan cannot finish in 1 ms (a phrase of two
+/// A search of words the statistics do not know runs its exact plan, each statement
+/// under a timeout of the budget. Here the plan cannot finish in 1 ms (a phrase of two
 /// words that 20,000 tickets hold, three of them in this order): PostgreSQL cancels it,
 /// the search answers in slices instead, and following the cursors still finds the
 /// three, in order. No error, and the connection is fine for the next request.
 #[actix_web::test]
 async fn search_whose_exact_plan_times_out_answers_in_slices() {
     use diesel::RunQueryDsl;
-    use relay_desk::config::SearchBudget;
-    let app = TestApp::start_with(|c| {
-        c.search = SearchBudget {
-            ms: 1,
-            first_slice: 2500,
-        }
-    })
-    .await;
+    let app = budgeted(1, 2500).await;
     let c = app.user("customer", "Timed").await;
     let tech = app.user("technician", "Timer").await;
     let n = 20_000;
@@ -965,14 +951,7 @@ async fn search_whose_exact_plan_times_out_answers_in_slices() {
 /// pages are whole, never partial, and hold every match in order.
 #[actix_web::test]
 async fn slices_grow_while_the_budget_lasts() {
-    use relay_desk::config::SearchBudget;
-    let app = TestApp::start_with(|c| {
-        c.search = SearchBudget {
-            ms: 60_000,
-            first_slice: 1,
-        }
-    })
-    .await;
+    let app = budgeted(60_000, 1).await;
     let c = app.user("customer", "Grower").await;
     let mut want = Vec::new();
     for i in 0..12 {
@@ -1006,4 +985,10 @@ async fn slices_grow_while_the_budget_lasts() {
     let all = all_pages(&app, &c.token, "/api/tickets?q=capybara&limit=3").await;
     assert_eq!(all, want);
     app.stop().await;
+}
+
+/// A server whose search pages have `ms` of budget and a first slice of `first_slice`.
+async fn budgeted(ms: u64, first_slice: i64) -> TestApp {
+    TestApp::start_with(move |c| c.search = relay_desk::config::SearchBudget { ms, first_slice })
+        .await
 }
