@@ -1221,7 +1221,6 @@ pub fn list(
     let (mut rows, stopped): (Vec<Ticket>, Option<Ticket>) = match text {
         None => (build(None, from, None)?.limit(page).load(conn)?, None),
         Some(text) => {
-            // The exact plan: both halves, each planned on its own index (`SearchHalf`).
             let deadline = Instant::now() + StdDuration::from_millis(budget.ms);
             // The exact plan for rare words: each half asks its index for the matching
             // tickets, then sorts them (too many: walks after all). A full page of title
@@ -1269,44 +1268,51 @@ pub fn list(
                     // the rest of the rank, 6–14 ms for a slice of 1,000 at 1M tickets.
                     // A slice within one rank is said with plain conditions only, which
                     // the index starts and stops at: 1.4 ms.
+                    // The rank, when the slice's first and last tickets share it (a start
+                    // in it says so for the first; otherwise it is looked up).
                     let rank = match (key, edge.first()) {
                         (SortKey::Priority, Some(last)) => {
-                            let first: Option<Ticket> = build(None, start.as_ref(), None)?
-                                .limit(1)
-                                .load(conn)?
-                                .pop();
                             let r = last.priority().rank();
-                            first.filter(|f| f.priority().rank() == r).map(|_| r)
+                            let first = match start.as_ref().and_then(|s| s.p) {
+                                Some(p) if p == r => Some(r),
+                                _ => build(None, start.as_ref(), None)?
+                                    .limit(1)
+                                    .load::<Ticket>(conn)?
+                                    .pop()
+                                    .map(|f| f.priority().rank()),
+                            };
+                            (first == Some(r)).then_some(r)
                         }
                         _ => None,
                     };
-                    for half in [SearchHalf::TicketScan(text), SearchHalf::Messages(text)] {
-                        let mut query = match rank {
-                            Some(_) => build(Some(half), None, None)?,
-                            None => build(Some(half), start.as_ref(), past.as_ref())?,
+                    // Within the rank: the ids after the start and before the end, where
+                    // those are in the rank too (one in another rank bounds nothing).
+                    let within = rank.map(|r| {
+                        let id = |c: &Option<Cursor>| {
+                            c.as_ref().filter(|c| c.p == Some(r)).map(|c| c.id)
                         };
-                        if let Some(r) = rank {
-                            // The start and the end within the rank; a start or end in
-                            // another rank bounds nothing here.
-                            query = query.filter(tickets::priority_rank.eq(r));
-                            let bound = |c: &Option<Cursor>| {
-                                c.as_ref().filter(|c| c.p == Some(r)).map(|c| c.id)
-                            };
-                            if let Some(id) = bound(&start) {
-                                query = if desc {
-                                    query.filter(tickets::id.lt(id))
+                        (r, id(&start), id(&past))
+                    });
+                    for half in [SearchHalf::TicketScan(text), SearchHalf::Messages(text)] {
+                        let query = match within {
+                            None => build(Some(half), start.as_ref(), past.as_ref())?,
+                            Some((r, from_id, to_id)) => {
+                                let mut query = build(Some(half), None, None)?
+                                    .filter(tickets::priority_rank.eq(r));
+                                let (after, before) = if desc {
+                                    (to_id, from_id)
                                 } else {
-                                    query.filter(tickets::id.gt(id))
+                                    (from_id, to_id)
                                 };
+                                if let Some(id) = after {
+                                    query = query.filter(tickets::id.gt(id));
+                                }
+                                if let Some(id) = before {
+                                    query = query.filter(tickets::id.lt(id));
+                                }
+                                query
                             }
-                            if let Some(id) = bound(&past) {
-                                query = if desc {
-                                    query.filter(tickets::id.gt(id))
-                                } else {
-                                    query.filter(tickets::id.lt(id))
-                                };
-                            }
-                        }
+                        };
                         found.extend(query.limit(page).load(conn)?);
                     }
                     found = merge_sorted(found, key, desc, page as usize);
@@ -1358,7 +1364,7 @@ pub fn list(
                 })?
         }
     };
-    let more = stopped.is_none() && rows.len() as i64 > limit;
+    let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = match (&stopped, more, rows.last()) {
         (Some(at), _, _) => Some(encode_cursor(&Cursor::at(key, &sort_raw, at))),
