@@ -62,13 +62,16 @@ pub struct Config {
 }
 
 /// The time one page of a full-text search may take. A search of words the statistics
-/// call rare runs its exact plan (an index probe) under a statement timeout of `ms`. A
-/// search of common words, which the exact plan would answer by walking the tickets in
-/// the list's order until the page is full (a phrase of two common words that matches
-/// nothing walks the whole table: 0.6 s at 1M tickets), and one whose exact plan ran out
-/// of time, is answered in slices: the next `first_slice` tickets, then slices sized to
-/// what is left of `ms`, until the page is full or the time is spent. Such a page is
-/// `partial`: its cursor continues the search where it stopped.
+/// call rare runs its exact plan (an index probe) in half of `ms`. A search of common
+/// words, which the exact plan would answer by walking the tickets in the list's order
+/// until the page is full (a phrase of two common words that matches nothing walks the
+/// whole table: 0.6 s at 1M tickets), and one whose exact plan ran out of time, is
+/// answered in slices: the next `first_slice` tickets, then slices sized to what is left
+/// of `ms`, until the page is full or the time is spent. Each statement runs under a
+/// timeout of what is left plus half of `ms`: a slice PostgreSQL cancels ends the page
+/// before it, and when that is the page's first, a slice of `first_slice / 8` tickets
+/// (at most 100) runs without one, so every page moves on. Such a page is `partial`:
+/// its cursor continues the search where it stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchBudget {
     /// `SEARCH_BUDGET_MS`; 0: always in slices, one slice a page.
@@ -206,7 +209,7 @@ impl Config {
         let search_flush_ms = number("SEARCH_FLUSH_MS", 1000, 0, 60_000) as u64;
         let search = SearchBudget {
             ms: number("SEARCH_BUDGET_MS", 12, 0, 60_000) as u64,
-            first_slice: number("SEARCH_FIRST_SLICE", 1000, 1, 1_000_000),
+            first_slice: number("SEARCH_FIRST_SLICE", 300, 1, 1_000_000),
         };
         let rate_limit_scale = number("RATE_LIMIT_SCALE", 1, 0, 10_000) as u32;
         let workers = Some(number("WORKERS", 0, 0, 256) as usize).filter(|&n| n > 0);
@@ -272,7 +275,7 @@ mod tests {
             cfg(&base).unwrap().search,
             SearchBudget {
                 ms: 12,
-                first_slice: 1000
+                first_slice: 300
             }
         );
         let mut pairs = base.to_vec();

@@ -817,11 +817,11 @@ fn parse_list<T: Copy>(
 #[derive(Clone, Copy)]
 enum SearchHalf<'a> {
     Ticket(&'a str),
-    /// The title half tested ticket by ticket, never from the index: a slice (see
-    /// `list`) is a few thousand tickets, and with its range the planner would still
-    /// pick the index for a common phrase (17 ms for `"slow crash"` at 1M tickets, against
-    /// 0.3 ms walking the slice's 1,000).
-    TicketScan(&'a str),
+    /// Both halves at once, tested ticket by ticket (the title never from its index:
+    /// with a slice's range the planner still picked it for a common phrase, 17 ms for
+    /// `"slow crash"` at 1M tickets against 0.3 ms testing the slice's 1,000), for the
+    /// tickets of a slice (see `list`).
+    Either(&'a str),
     Messages(&'a str),
     Ids(&'a [i64]),
 }
@@ -927,7 +927,7 @@ prepared!(
 /// walk instead).
 fn probe(conn: &mut PgConnection, half: SearchHalf<'_>) -> AppResult<Option<Vec<i64>>> {
     let (sql, text) = match half {
-        SearchHalf::Ticket(t) | SearchHalf::TicketScan(t) => (
+        SearchHalf::Ticket(t) | SearchHalf::Either(t) => (
             "SELECT id FROM tickets WHERE search @@ websearch_to_tsquery('english', $1) LIMIT $2",
             t,
         ),
@@ -1029,6 +1029,84 @@ fn after(
     })
 }
 
+/// `query` narrowed to the tickets that one half of a search matches.
+fn searched(query: TicketQuery<'static>, half: SearchHalf<'_>) -> TicketQuery<'static> {
+    match half {
+        SearchHalf::Ticket(text) => query.filter(
+            sql::<Bool>("tickets.search @@ websearch_to_tsquery('english', ")
+                .bind::<Text, _>(text.to_owned())
+                .sql(")"),
+        ),
+        // Only *public* messages: internal notes have no search vector at all (see the
+        // migration), so they can never match. A ticket with many messages asks the
+        // search index, keyed by ticket (`ticket_id + 0`), instead of testing each of its
+        // messages: the planner costs this probe from the average ticket and would always
+        // pick the b-tree, reading every message. `OFFSET 0` keeps each probe per ticket:
+        // without it the planner may build the set of every matching message first
+        // (22,000 rows for "battery timeout" at 5M messages: 100 ms a branch), which is
+        // the rare-term plan's job.
+        SearchHalf::Messages(text) => query.filter(
+            sql::<Bool>(&messages_match_sql(0))
+                .bind::<Text, _>(text.to_owned())
+                .sql(&messages_match_sql(1))
+                .bind::<Text, _>(text.to_owned())
+                .sql(&messages_match_sql(2)),
+        ),
+        // `ts_match_vq` is `@@` as a function, which no index serves; a ticket whose
+        // title or description matches is not asked for its messages.
+        SearchHalf::Either(text) => query.filter(
+            sql::<Bool>("(ts_match_vq(tickets.search, websearch_to_tsquery('english', ")
+                .bind::<Text, _>(text.to_owned())
+                .sql(")) OR ")
+                .sql(&messages_match_sql(0))
+                .bind::<Text, _>(text.to_owned())
+                .sql(&messages_match_sql(1))
+                .bind::<Text, _>(text.to_owned())
+                .sql(&messages_match_sql(2))
+                .sql(")"),
+        ),
+        SearchHalf::Ids(ids) => query.filter(tickets::id.eq_any(ids.to_vec())),
+    }
+}
+
+/// The message half's test, in three parts around its two binds of the search text
+/// (see `SearchHalf::Messages`).
+fn messages_match_sql(part: usize) -> String {
+    match part {
+        0 => format!("CASE WHEN tickets.last_seq > {BUSY_TICKET} THEN EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id + 0 = tickets.id AND m.search @@ websearch_to_tsquery('english', "),
+        1 => ") OFFSET 0) ELSE EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id AND m.search @@ websearch_to_tsquery('english', ".to_owned(),
+        _ => ") OFFSET 0) END".to_owned(),
+    }
+}
+
+/// `query` in the list's order: the sort key, then `id`, both going the same way.
+fn ordered(query: TicketQuery<'static>, key: SortKey, desc: bool) -> TicketQuery<'static> {
+    match (key, desc) {
+        (SortKey::Created, true) => query.order((tickets::created_at.desc(), tickets::id.desc())),
+        (SortKey::Created, false) => query.order((tickets::created_at.asc(), tickets::id.asc())),
+        (SortKey::Updated, true) => query.order((tickets::updated_at.desc(), tickets::id.desc())),
+        (SortKey::Updated, false) => query.order((tickets::updated_at.asc(), tickets::id.asc())),
+        (SortKey::Priority, true) => {
+            query.order((tickets::priority_rank.desc(), tickets::id.desc()))
+        }
+        (SortKey::Priority, false) => {
+            query.order((tickets::priority_rank.asc(), tickets::id.asc()))
+        }
+    }
+}
+
+/// Plans the list's statements for their values each time, for the rest of the
+/// transaction (a list with filters: without them there is no value to misjudge, and
+/// planning each search statement anew cost 1–2 ms a page). diesel keeps them prepared,
+/// and after five runs PostgreSQL may keep a generic plan, made without the values:
+/// one that walks the sort index for filters that look selective together took 535 ms
+/// against 28 ms planned for the values (`status=closed&category_id=c` where no ticket
+/// has both, at 1M tickets).
+fn custom_plans(conn: &mut PgConnection) -> AppResult<()> {
+    diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(conn)?;
+    Ok(())
+}
+
 /// `GET /api/tickets`: filters, full-text search, sort and keyset pagination.
 /// Customers only ever see their own tickets, whatever the filters say. A search page
 /// that its exact plan cannot answer within `budget` is answered in slices and may come
@@ -1082,6 +1160,22 @@ pub fn list(
         crate::error::no_nul("q", text)?;
     }
 
+    // A category and its subcategories, looked up first: as a subquery beside the
+    // category (`category_id = c OR category_id IN (...)`) no index could serve the
+    // filter, and a category with few tickets walked the whole list (250 ms at 1M
+    // tickets for an empty one, 2.3 s sorted by priority).
+    let categories: Option<Vec<i64>> = match q.category_id {
+        None => None,
+        Some(c) => {
+            let mut ids: Vec<i64> = categories_t::table
+                .filter(categories_t::parent_id.eq(c))
+                .select(categories_t::id)
+                .load(conn)?;
+            ids.push(c);
+            Some(ids)
+        }
+    };
+
     // Every filter and the order; `search` adds one half of a text search, `from` starts
     // the rows just after a ticket (the page's cursor), `window` stops them just before
     // one.
@@ -1106,15 +1200,8 @@ pub fn list(
                 tickets::priority.eq_any(priorities.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
             );
         }
-        if let Some(c) = q.category_id {
-            let children = categories_t::table
-                .filter(categories_t::parent_id.eq(c))
-                .select(categories_t::id.nullable());
-            query = query.filter(
-                tickets::category_id
-                    .eq(c)
-                    .or(tickets::category_id.eq_any(children)),
-            );
+        if let Some(ids) = &categories {
+            query = query.filter(tickets::category_id.eq_any(ids.clone()));
         }
         if let Some(a) = q.assignee_id {
             query = query.filter(tickets::assignee_id.eq(a));
@@ -1145,43 +1232,8 @@ pub fn list(
         if let Some(t) = q.updated_to {
             query = query.filter(tickets::updated_at.lt(t));
         }
-        match search {
-            Some(SearchHalf::Ticket(text)) => {
-                query = query.filter(
-                    sql::<Bool>("tickets.search @@ websearch_to_tsquery('english', ")
-                        .bind::<Text, _>(text.to_owned())
-                        .sql(")"),
-                );
-            }
-            // `ts_match_vq` is `@@` as a function, which no index serves.
-            Some(SearchHalf::TicketScan(text)) => {
-                query = query.filter(
-                    sql::<Bool>("ts_match_vq(tickets.search, websearch_to_tsquery('english', ")
-                        .bind::<Text, _>(text.to_owned())
-                        .sql("))"),
-                );
-            }
-            // Only *public* messages: internal notes have no search vector at all (see
-            // the migration), so they can never match. A ticket with many messages asks
-            // the search index, keyed by ticket (`ticket_id + 0`), instead of testing
-            // each of its messages: the planner costs this probe from the average
-            // ticket and would always pick the b-tree, reading every message. `OFFSET 0`
-            // keeps each probe per ticket: without it the planner may build the set of
-            // every matching message first (22,000 rows for "battery timeout" at 5M
-            // messages: 100 ms a branch), which is the rare-term plan's job.
-            Some(SearchHalf::Messages(text)) => {
-                query = query.filter(
-                    sql::<Bool>(&format!("CASE WHEN tickets.last_seq > {BUSY_TICKET} THEN EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id + 0 = tickets.id AND m.search @@ websearch_to_tsquery('english', "))
-                        .bind::<Text, _>(text.to_owned())
-                        .sql(") OFFSET 0) ELSE EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id AND m.search @@ websearch_to_tsquery('english', ")
-                        .bind::<Text, _>(text.to_owned())
-                        .sql(") OFFSET 0) END"),
-                );
-            }
-            Some(SearchHalf::Ids(ids)) => {
-                query = query.filter(tickets::id.eq_any(ids.to_vec()));
-            }
-            None => {}
+        if let Some(half) = search {
+            query = searched(query, half);
         }
 
         if let Some(c) = from {
@@ -1191,135 +1243,260 @@ pub fn list(
         if let Some(w) = window {
             query = after(query, key, !desc, w)?;
         }
-        query = match (key, desc) {
-            (SortKey::Created, true) => {
-                query.order((tickets::created_at.desc(), tickets::id.desc()))
-            }
-            (SortKey::Created, false) => {
-                query.order((tickets::created_at.asc(), tickets::id.asc()))
-            }
-            (SortKey::Updated, true) => {
-                query.order((tickets::updated_at.desc(), tickets::id.desc()))
-            }
-            (SortKey::Updated, false) => {
-                query.order((tickets::updated_at.asc(), tickets::id.asc()))
-            }
-            (SortKey::Priority, true) => {
-                query.order((tickets::priority_rank.desc(), tickets::id.desc()))
-            }
-            (SortKey::Priority, false) => {
-                query.order((tickets::priority_rank.asc(), tickets::id.asc()))
-            }
-        };
-        Ok(query)
+        Ok(ordered(query, key, desc))
     };
     let page = limit + 1;
     let from = cursor.as_ref();
+    // Whether any condition beyond the cursor narrows the list (a customer's own tickets
+    // among them): a search in slices then finds each slice's tickets first.
+    let filtered = !actor.role.is_staff()
+        || q.requester_id.is_some()
+        || !statuses.is_empty()
+        || !priorities.is_empty()
+        || q.category_id.is_some()
+        || q.assignee_id.is_some()
+        || q.unassigned.is_some()
+        || number.is_some()
+        || tag.is_some()
+        || q.created_from.is_some()
+        || q.created_to.is_some()
+        || q.updated_from.is_some()
+        || q.updated_to.is_some();
 
     // The page's rows in order (at most `page`), and for a partial page the last ticket
     // searched.
     let (mut rows, stopped): (Vec<Ticket>, Option<Ticket>) = match text {
+        None if filtered => conn.transaction(|conn| {
+            custom_plans(conn)?;
+            AppResult::Ok((build(None, from, None)?.limit(page).load(conn)?, None))
+        })?,
         None => (build(None, from, None)?.limit(page).load(conn)?, None),
         Some(text) => {
-            let deadline = Instant::now() + StdDuration::from_millis(budget.ms);
+            let began = Instant::now();
+            let deadline = began + StdDuration::from_millis(budget.ms);
+            // The exact plan has half the budget, so that slices still have time if it
+            // is cancelled.
+            let exact_deadline = began + StdDuration::from_millis(budget.ms / 2);
+            // Before each statement of a timed search: what is left until `deadline`, plus
+            // half the budget, becomes its timeout (`false`: nothing is left). The grace
+            // is there because the timeout is for a plan that would take many times the
+            // budget, and a statement cancelled is work lost.
+            let arm = |conn: &mut PgConnection, deadline: Instant| -> AppResult<bool> {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                let ms = left.as_millis() as u64 + budget.ms / 2;
+                diesel::sql_query(format!("SET LOCAL statement_timeout = {ms}")).execute(conn)?;
+                Ok(true)
+            };
             // The exact plan for rare words: each half asks its index for the matching
             // tickets, then sorts them (too many: walks after all). A full page of title
             // matches ends the merged page at its last row at the latest: the message
             // half only needs the tickets before it.
-            let exact = |conn: &mut PgConnection| -> AppResult<Vec<Ticket>> {
+            // Each statement is timed (`None`: the budget ran out between them).
+            let exact = |conn: &mut PgConnection| -> AppResult<Option<Vec<Ticket>>> {
                 let probed = |conn: &mut PgConnection, half, window: Option<&Cursor>| {
+                    if !arm(conn, exact_deadline)? {
+                        return Ok(None);
+                    }
                     let query = match probe(conn, half)? {
-                        Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+                        Some(ids) if ids.is_empty() => return Ok(Some(Vec::new())),
                         Some(ids) => build(Some(SearchHalf::Ids(&ids)), from, window)?,
                         None => build(Some(half), from, window)?,
                     };
-                    AppResult::Ok(query.limit(page).load(conn)?)
+                    if !arm(conn, exact_deadline)? {
+                        return Ok(None);
+                    }
+                    AppResult::Ok(Some(query.limit(page).load(conn)?))
                 };
-                let mut direct = probed(conn, SearchHalf::Ticket(text), None)?;
+                let Some(mut direct) = probed(conn, SearchHalf::Ticket(text), None)? else {
+                    return Ok(None);
+                };
                 let window = match direct.last() {
                     Some(last) if direct.len() as i64 == page => {
                         Some(Cursor::at(key, &sort_raw, last))
                     }
                     _ => None,
                 };
-                direct.extend(probed(conn, SearchHalf::Messages(text), window.as_ref())?);
-                Ok(merge_sorted(direct, key, desc, page as usize))
+                let Some(more) = probed(conn, SearchHalf::Messages(text), window.as_ref())? else {
+                    return Ok(None);
+                };
+                direct.extend(more);
+                Ok(Some(merge_sorted(direct, key, desc, page as usize)))
             };
-            // In slices: the next tickets in the list's order, both halves walked over
-            // them, until the page is full, the list ends or the time is spent. The first
-            // slice is `first_slice` tickets; each next one is sized from the pace of the
-            // last to what is left of the time.
-            let sliced = |conn: &mut PgConnection| -> AppResult<(Vec<Ticket>, Option<Ticket>)> {
-                let mut start = cursor.clone();
-                let mut size = budget.first_slice;
-                let mut found: Vec<Ticket> = Vec::new();
-                loop {
-                    let began = Instant::now();
-                    // The slice's last ticket and the one after it (fewer: the slice
-                    // reaches the end of the list).
-                    let mut edge: Vec<Ticket> = build(None, start.as_ref(), None)?
-                        .offset(size - 1)
-                        .limit(2)
+            // One slice: the `size` tickets after `start` in the list's order (fewer at the
+            // end of the list), both halves tested together over them. Answers the matches
+            // among them (at most `page`) and the slice's last ticket when the list goes on
+            // after it (`None`: the slice reached the end); `None` instead if `timed` and
+            // the budget ran out between its statements.
+            type Slice = (Vec<Ticket>, Option<Ticket>);
+            let slice = |conn: &mut PgConnection,
+                         start: Option<&Cursor>,
+                         size: i64,
+                         timed: bool|
+             -> AppResult<Option<Slice>> {
+                let armed = |conn: &mut PgConnection| -> AppResult<bool> {
+                    if timed {
+                        arm(conn, deadline)
+                    } else {
+                        Ok(true)
+                    }
+                };
+                if !armed(conn)? {
+                    return Ok(None);
+                }
+                if filtered {
+                    // With filters: the slice's ticket ids first (the filters' own plan,
+                    // stopped by the limit), then the search among those ids only. Said
+                    // again beside the slice's range, the filters would have the planner
+                    // add their indexes to it: the status index's 166,000 entries for
+                    // `status=closed`, 20 ms for a slice of 100 tickets. Each id is an
+                    // index lookup, which costs about twice a walk of the range.
+                    let mut ids: Vec<i64> = build(None, start, None)?
+                        .select(tickets::id)
+                        .limit(size + 1)
                         .load(conn)?;
-                    let past = (edge.len() == 2).then(|| Cursor::at(key, &sort_raw, &edge[1]));
-                    // By priority, a quarter of the tickets share a key, and PostgreSQL 15
-                    // cannot stop a scan of the (rank, id) index at the row comparison
-                    // that ends the slice (nor at a plain `id` bound beside it): it reads
-                    // the rest of the rank, 6–14 ms for a slice of 1,000 at 1M tickets.
-                    // A slice within one rank is said with plain conditions only, which
-                    // the index starts and stops at: 1.4 ms.
-                    // The rank, when the slice's first and last tickets share it (a start
-                    // in it says so for the first; otherwise it is looked up).
-                    let rank = match (key, edge.first()) {
-                        (SortKey::Priority, Some(last)) => {
-                            let r = last.priority().rank();
-                            let first = match start.as_ref().and_then(|s| s.p) {
-                                Some(p) if p == r => Some(r),
-                                _ => build(None, start.as_ref(), None)?
-                                    .limit(1)
-                                    .load::<Ticket>(conn)?
-                                    .pop()
-                                    .map(|f| f.priority().rank()),
-                            };
-                            (first == Some(r)).then_some(r)
+                    let goes_on = ids.len() as i64 > size;
+                    ids.truncate(size as usize);
+                    if !armed(conn)? {
+                        return Ok(None);
+                    }
+                    let within = tickets::table
+                        .select(Ticket::as_select())
+                        .filter(tickets::id.eq_any(ids.clone()))
+                        .into_boxed();
+                    let found = ordered(searched(within, SearchHalf::Either(text)), key, desc)
+                        .limit(page)
+                        .load(conn)?;
+                    let last = match ids.last() {
+                        Some(&id) if goes_on => {
+                            if !armed(conn)? {
+                                return Ok(None);
+                            }
+                            Some(find(conn, id)?)
                         }
                         _ => None,
                     };
+                    return Ok(Some((found, last)));
+                }
+                // Without filters: the slice's last ticket and the one after it, then the
+                // search over the range between the start and that one, which stops at a
+                // full page.
+                let mut edge: Vec<Ticket> = build(None, start, None)?
+                    .offset(size - 1)
+                    .limit(2)
+                    .load(conn)?;
+                let past = (edge.len() == 2).then(|| Cursor::at(key, &sort_raw, &edge[1]));
+                // By priority, a quarter of the tickets share a key, and PostgreSQL 15
+                // cannot stop a scan of the (rank, id) index at the row comparison that
+                // ends the slice (nor at a plain `id` bound beside it): it reads the rest
+                // of the rank, 6–14 ms for a slice of 1,000 at 1M tickets. A slice within
+                // one rank is said with plain conditions only, which the index starts and
+                // stops at: 1.4 ms. The rank, when the slice's first and last tickets
+                // share it (a start in it says so for the first; otherwise it is looked
+                // up).
+                let rank = match (key, edge.first()) {
+                    (SortKey::Priority, Some(last)) => {
+                        let r = last.priority().rank();
+                        let first = match start.and_then(|s| s.p) {
+                            Some(p) if p == r => Some(r),
+                            _ if !armed(conn)? => return Ok(None),
+                            _ => build(None, start, None)?
+                                .limit(1)
+                                .load::<Ticket>(conn)?
+                                .pop()
+                                .map(|f| f.priority().rank()),
+                        };
+                        (first == Some(r)).then_some(r)
+                    }
+                    _ => None,
+                };
+                let half = SearchHalf::Either(text);
+                let query = match rank {
+                    None => build(Some(half), start, past.as_ref())?,
                     // Within the rank: the ids after the start and before the end, where
                     // those are in the rank too (one in another rank bounds nothing).
-                    let within = rank.map(|r| {
-                        let id = |c: &Option<Cursor>| {
-                            c.as_ref().filter(|c| c.p == Some(r)).map(|c| c.id)
+                    Some(r) => {
+                        let id = |c: Option<&Cursor>| c.filter(|c| c.p == Some(r)).map(|c| c.id);
+                        let (from_id, to_id) = (id(start), id(past.as_ref()));
+                        let mut query =
+                            build(Some(half), None, None)?.filter(tickets::priority_rank.eq(r));
+                        let (after, before) = if desc {
+                            (to_id, from_id)
+                        } else {
+                            (from_id, to_id)
                         };
-                        (r, id(&start), id(&past))
-                    });
-                    for half in [SearchHalf::TicketScan(text), SearchHalf::Messages(text)] {
-                        let query = match within {
-                            None => build(Some(half), start.as_ref(), past.as_ref())?,
-                            Some((r, from_id, to_id)) => {
-                                let mut query = build(Some(half), None, None)?
-                                    .filter(tickets::priority_rank.eq(r));
-                                let (after, before) = if desc {
-                                    (to_id, from_id)
-                                } else {
-                                    (from_id, to_id)
-                                };
-                                if let Some(id) = after {
-                                    query = query.filter(tickets::id.gt(id));
-                                }
-                                if let Some(id) = before {
-                                    query = query.filter(tickets::id.lt(id));
-                                }
-                                query
-                            }
-                        };
-                        found.extend(query.limit(page).load(conn)?);
+                        if let Some(id) = after {
+                            query = query.filter(tickets::id.gt(id));
+                        }
+                        if let Some(id) = before {
+                            query = query.filter(tickets::id.lt(id));
+                        }
+                        query
                     }
+                };
+                if !armed(conn)? {
+                    return Ok(None);
+                }
+                let found = query.limit(page).load(conn)?;
+                let last = past.is_some().then(|| edge.swap_remove(0));
+                Ok(Some((found, last)))
+            };
+            // In slices: the next tickets in the list's order, until the page is full, the
+            // list ends or the time is spent. The first slice is `first_slice` tickets;
+            // each next one is sized from the pace of the last to what is left of the
+            // time. Each slice's statements run under a timeout of what is left, in a
+            // savepoint: a filter few tickets pass can make a slice read far, and the
+            // pace of the last slice does not tell the next one's. A slice PostgreSQL
+            // cancels is rolled back and the page ends before it; when that is the first,
+            // or the exact plan already spent the budget, one small slice runs without a
+            // timeout instead, so that every page moves the search on.
+            let sliced = |conn: &mut PgConnection| -> AppResult<(Vec<Ticket>, Option<Ticket>)> {
+                let timed = budget.ms > 0;
+                let small = (budget.first_slice / 8).clamp(1, 100);
+                let mut start = cursor.clone();
+                let mut size = budget.first_slice;
+                let mut found: Vec<Ticket> = Vec::new();
+                let mut searched: Option<Ticket> = None;
+                loop {
+                    let began = Instant::now();
+                    let attempt = if timed {
+                        conn.transaction(|conn| slice(conn, start.as_ref(), size, true))
+                    } else {
+                        slice(conn, start.as_ref(), size, false)
+                    };
+                    let (matches, last) = match attempt {
+                        Ok(Some(s)) => s,
+                        Ok(None) | Err(AppError::Database(_)) if timed => {
+                            if searched.is_some() {
+                                return Ok((found, searched));
+                            }
+                            tracing::debug!(
+                                size,
+                                "first search slice over its budget: a small one"
+                            );
+                            size = small;
+                            conn.transaction(|conn| {
+                                diesel::sql_query("SET LOCAL statement_timeout = 0")
+                                    .execute(conn)?;
+                                slice(conn, start.as_ref(), size, false)
+                            })?
+                            .ok_or_else(|| AppError::internal("an untimed search slice stopped"))?
+                        }
+                        Ok(None) => {
+                            return Err(AppError::internal("an untimed search slice stopped"))
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    found.extend(matches);
                     found = merge_sorted(found, key, desc, page as usize);
-                    if found.len() as i64 == page || past.is_none() {
+                    let Some(last) = last else {
+                        return Ok((found, None));
+                    };
+                    if found.len() as i64 == page {
                         return Ok((found, None));
                     }
-                    let last = edge.swap_remove(0);
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         return Ok((found, Some(last)));
@@ -1328,32 +1505,29 @@ pub fn list(
                     let fits = (0.8 * left.as_secs_f64() / per_ticket.max(1e-9)) as i64;
                     size = fits.clamp(100, size.saturating_mul(8).max(100));
                     start = Some(Cursor::at(key, &sort_raw, &last));
+                    searched = Some(last);
                 }
             };
             // Both halves in one snapshot, so a ticket cannot be missed (or shown twice)
             // because a message arrived between the queries. A search the statistics
             // call rare in both halves runs its exact plan, in a savepoint, each of its
-            // statements (up to four) under a timeout of the budget: one it cancels rolls back to
-            // the savepoint (and the timeout with it), and one slice answers instead. Any
-            // other error recurs there and is reported. A common word, walked anyway, is
-            // walked in slices from the start.
+            // statements (up to four) under a timeout of what is left of the budget: one
+            // it cancels rolls back to the savepoint (and the timeout with it), and the
+            // slices answer instead. Any other error recurs there and is reported. A
+            // common word, walked anyway, is walked in slices from the start.
             conn.build_transaction()
                 .read_only()
                 .repeatable_read()
                 .run(|conn| {
+                    if filtered {
+                        custom_plans(conn)?;
+                    }
                     let plans = plans_for(conn, text)?;
                     let rare = plans.tickets == Plan::Probe && plans.messages == Plan::Probe;
                     if rare && budget.ms > 0 {
-                        let attempt = conn.transaction(|conn| {
-                            diesel::sql_query(format!(
-                                "SET LOCAL statement_timeout = {}",
-                                budget.ms
-                            ))
-                            .execute(conn)?;
-                            exact(conn)
-                        });
-                        match attempt {
-                            Ok(rows) => return Ok((rows, None)),
+                        match conn.transaction(|conn| exact(conn)) {
+                            Ok(Some(rows)) => return Ok((rows, None)),
+                            Ok(None) => tracing::debug!("search over its budget: slices"),
                             Err(AppError::Database(e)) => {
                                 tracing::debug!(error = %e, "search over its budget: slices")
                             }

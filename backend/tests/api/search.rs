@@ -17,7 +17,7 @@ fn ids(v: &Value) -> Vec<i64> {
 async fn all_pages(app: &TestApp, token: &str, path: &str) -> Vec<i64> {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
-    for _ in 0..50 {
+    for _ in 0..500 {
         let mut p = path.to_owned();
         if let Some(c) = &cursor {
             p.push_str(&format!("&cursor={c}"));
@@ -781,42 +781,46 @@ async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() 
         .await
         .ok();
 
-    // Newest first, one match a page: the slices are t9..t6, t5..t2, t1..t0.
-    let page = |cursor: Option<String>| {
-        let app = &app;
-        let token = tech.token.clone();
-        async move {
-            let mut p = "/api/tickets?q=okapi&limit=1".to_owned();
-            if let Some(c) = cursor {
-                p.push_str(&format!("&cursor={c}"));
+    // Newest first, one match a page: the slices are t9..t6, t5..t2, t1..t0. The same
+    // for staff and for the customer (whose own tickets are a filter: each slice's
+    // tickets are found first, then searched).
+    for token in [&tech.token, &c.token] {
+        let page = |cursor: Option<String>| {
+            let app = &app;
+            let token = token.clone();
+            async move {
+                let mut p = "/api/tickets?q=okapi&limit=1".to_owned();
+                if let Some(c) = cursor {
+                    p.push_str(&format!("&cursor={c}"));
+                }
+                let r = app.get(&p, &token).await;
+                let body = r.ok().clone();
+                (
+                    ids(&body),
+                    body["partial"].as_bool().unwrap(),
+                    body["next_cursor"].as_str().map(str::to_owned),
+                )
             }
-            let r = app.get(&p, &token).await;
-            let body = r.ok().clone();
-            (
-                ids(&body),
-                body["partial"].as_bool().unwrap(),
-                body["next_cursor"].as_str().map(str::to_owned),
-            )
-        }
-    };
-    // t9..t6 holds two matches: a full page, its cursor at t9 as usual.
-    let (items, partial, next) = page(None).await;
-    assert_eq!((items, partial), (vec![t[9]], false), "a full page");
-    // From t8: t8..t5 holds t8 only; the slice ends at t5, so the page is partial and
-    // its cursor searches on from t5.
-    let (items, partial, next) = page(next).await;
-    assert_eq!((items, partial), (vec![t[8]], true), "the slice t8..t5");
-    assert!(next.is_some());
-    // t4..t1: t4 (a message) and t1 (a description): a full page again.
-    let (items, partial, next) = page(next).await;
-    assert_eq!((items, partial), (vec![t[4]], false), "the slice t4..t1");
-    // From t4: t3..t0 is the end of the list: t1, and no cursor.
-    let (items, partial, next) = page(next).await;
-    assert_eq!(
-        (items, partial, next),
-        (vec![t[1]], false, None),
-        "the last slice"
-    );
+        };
+        // t9..t6 holds two matches: a full page, its cursor at t9 as usual.
+        let (items, partial, next) = page(None).await;
+        assert_eq!((items, partial), (vec![t[9]], false), "a full page");
+        // From t8: t8..t5 holds t8 only; the slice ends at t5, so the page is partial and
+        // its cursor searches on from t5.
+        let (items, partial, next) = page(next).await;
+        assert_eq!((items, partial), (vec![t[8]], true), "the slice t8..t5");
+        assert!(next.is_some());
+        // t4..t1: t4 (a message) and t1 (a description): a full page again.
+        let (items, partial, next) = page(next).await;
+        assert_eq!((items, partial), (vec![t[4]], false), "the slice t4..t1");
+        // From t4: t3..t0 is the end of the list: t1, and no cursor.
+        let (items, partial, next) = page(next).await;
+        assert_eq!(
+            (items, partial, next),
+            (vec![t[1]], false, None),
+            "the last slice"
+        );
+    }
 
     // A slice with no match is an empty page that is not the end: oldest first, the
     // titles of t8 and t9 only; t0..t3 and t4..t7 hold neither.
@@ -859,7 +863,14 @@ async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() 
     // By priority (a slice may stay within a priority or cross into the next): the
     // matches in the order of the unsearched list, one and two a page.
     let matches = [t[9], t[8], t[4], t[1]];
-    for sort in ["-priority", "priority"] {
+    // With a filter every ticket passes (`status=open`), each slice's tickets are
+    // found first, then searched: the same answer.
+    for (sort, filter) in [
+        ("-priority", ""),
+        ("priority", ""),
+        ("-priority", "&status=open"),
+        ("priority", "&status=open"),
+    ] {
         let want: Vec<i64> = all_pages(
             &app,
             &tech.token,
@@ -874,10 +885,10 @@ async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() 
             let got = all_pages(
                 &app,
                 &tech.token,
-                &format!("/api/tickets?q=okapi&limit={limit}&sort={sort}"),
+                &format!("/api/tickets?q=okapi&limit={limit}&sort={sort}{filter}"),
             )
             .await;
-            assert_eq!(got, want, "{sort}, limit {limit}");
+            assert_eq!(got, want, "{sort}{filter}, limit {limit}");
         }
     }
     // The customer's own list is sliced the same way and finds the same tickets.
@@ -887,14 +898,15 @@ async fn search_out_of_budget_returns_the_slice_searched_and_resumes_after_it() 
 }
 
 /// A search of words the statistics do not know runs its exact plan, each statement
-/// under a timeout of the budget. Here the plan cannot finish in 1 ms (a phrase of two
-/// words that 20,000 tickets hold, three of them in this order): PostgreSQL cancels it,
-/// the search answers in slices instead, and following the cursors still finds the
-/// three, in order. No error, and the connection is fine for the next request.
+/// under a timeout of half the budget (and a grace of half again). Here the plan cannot
+/// finish in 2 ms (a phrase of two words that 20,000 tickets hold, three of them in this
+/// order): PostgreSQL cancels it, the search answers in slices instead, and following
+/// the cursors still finds the three, in order. No error, and the connection is fine
+/// for the next request.
 #[actix_web::test]
 async fn search_whose_exact_plan_times_out_answers_in_slices() {
     use diesel::RunQueryDsl;
-    let app = budgeted(1, 2500).await;
+    let app = budgeted(2, 2500).await;
     let c = app.user("customer", "Timed").await;
     let tech = app.user("technician", "Timer").await;
     let n = 20_000;
@@ -944,6 +956,74 @@ async fn search_whose_exact_plan_times_out_answers_in_slices() {
     .collect();
     assert_eq!(want.len(), 3);
     assert_eq!(all, want, "every match once, newest first");
+    app.stop().await;
+}
+
+/// A slice that cannot finish within the budget is cut by PostgreSQL, not waited for:
+/// here the first slice is all 4,000 tickets and the budget 2 ms, for a search of two
+/// words that every ticket holds (common, so no index probe) that four tickets match
+/// (`-wombat`). The page comes back partial, with the one match among the small slice
+/// searched instead (the newest 100 tickets), and following its cursors still finds the
+/// four, in order.
+#[actix_web::test]
+async fn a_slice_over_the_budget_is_cut_and_the_search_moves_on() {
+    use diesel::RunQueryDsl;
+    let app = budgeted(2, 4_000).await;
+    let c = app.user("customer", "Sliced").await;
+    let tech = app.user("technician", "Slicer").await;
+    let matching = [50, 1_500, 2_999, 3_990];
+    for sql in [
+        format!(
+            "INSERT INTO tickets (number, title, description, requester_id, last_seq, \
+                                  created_at, updated_at) \
+             SELECT 'TICK-2021-' || lpad(k::text, 6, '0'), 'Ticket ' || k, \
+                    CASE WHEN k IN ({}) THEN 'a capybara' ELSE 'a capybara, a wombat' END, \
+                    {}, 0, timestamptz '2026-06-01' - make_interval(secs => k), \
+                    timestamptz '2026-06-01' - make_interval(secs => k) \
+             FROM generate_series(0, 3999) AS k",
+            matching.map(|k| k.to_string()).join(","),
+            c.id,
+        ),
+        "ANALYZE tickets, messages".to_owned(),
+    ] {
+        diesel::sql_query(sql).execute(&mut app.conn()).unwrap();
+    }
+    let plans =
+        relay_desk::tickets::queries::plans_for(&mut app.conn(), "capybara -wombat").unwrap();
+    assert_eq!(
+        plans.tickets,
+        relay_desk::tickets::queries::Plan::Walk,
+        "the slices are the plan under test: the statistics must call the words common"
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let want: Vec<i64> = diesel::sql_query(
+        "SELECT id FROM tickets WHERE description = 'a capybara' ORDER BY created_at DESC",
+    )
+    .load::<Id>(&mut app.conn())
+    .unwrap()
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    assert_eq!(want.len(), 4);
+    let path = "/api/tickets?q=capybara%20-wombat&limit=10";
+    // Staff walk the list's order; the customer's own tickets are a filter, found first.
+    for token in [&tech.token, &c.token] {
+        let first = app.get(path, token).await;
+        let first = first.ok();
+        assert_eq!(first["partial"], true, "{first}");
+        assert_eq!(
+            ids(first),
+            want[..1].to_vec(),
+            "the match among the newest 100"
+        );
+        assert!(first["next_cursor"].is_string(), "{first}");
+        let all = all_pages(&app, token, path).await;
+        assert_eq!(all, want, "every match once, newest first");
+    }
     app.stop().await;
 }
 

@@ -1,0 +1,1 @@
+DROP STATISTICS IF EXISTS tickets_filter_stats;
