@@ -944,6 +944,11 @@ async fn rest(args: &Args) -> Result<Value, String> {
         // A phrase of two words every description has, never in this order: nothing
         // matches, and the title half walks every ticket.
         "/api/tickets?q=%22change%20stopped%22".to_owned(),
+        // Filters with a search: a sixth of the tickets are closed, a twenty-fourth both
+        // urgent and open, so each slice's tickets lie far apart in the sort index.
+        "/api/tickets?status=closed&sort=-priority&q=printer%20laptop%20vpn".to_owned(),
+        "/api/tickets?priority=urgent&status=open&sort=-updated_at&q=printer%20laptop%20vpn"
+            .to_owned(),
         "/api/tickets?number=TICK-2025-0500000".to_owned(),
         format!("/api/tickets/{ticket}/messages"),
     ];
