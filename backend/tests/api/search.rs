@@ -941,19 +941,7 @@ async fn search_whose_exact_plan_times_out_answers_in_slices() {
         "/api/tickets?q=%22quokka%20jumped%22&limit=5",
     )
     .await;
-    #[derive(diesel::QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        id: i64,
-    }
-    let want: Vec<i64> = diesel::sql_query(
-        "SELECT id FROM tickets WHERE description LIKE 'the quokka%' ORDER BY created_at DESC",
-    )
-    .load::<Id>(&mut app.conn())
-    .unwrap()
-    .into_iter()
-    .map(|r| r.id)
-    .collect();
+    let want = ticket_ids(&app, "description LIKE 'the quokka%'");
     assert_eq!(want.len(), 3);
     assert_eq!(all, want, "every match once, newest first");
     app.stop().await;
@@ -995,19 +983,7 @@ async fn a_slice_over_the_budget_is_cut_and_the_search_moves_on() {
         relay_desk::tickets::queries::Plan::Walk,
         "the slices are the plan under test: the statistics must call the words common"
     );
-    #[derive(diesel::QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        id: i64,
-    }
-    let want: Vec<i64> = diesel::sql_query(
-        "SELECT id FROM tickets WHERE description = 'a capybara' ORDER BY created_at DESC",
-    )
-    .load::<Id>(&mut app.conn())
-    .unwrap()
-    .into_iter()
-    .map(|r| r.id)
-    .collect();
+    let want = ticket_ids(&app, "description = 'a capybara'");
     assert_eq!(want.len(), 4);
     let path = "/api/tickets?q=capybara%20-wombat&limit=10";
     // Staff walk the list's order; the customer's own tickets are a filter, found first.
@@ -1068,6 +1044,24 @@ async fn slices_grow_while_the_budget_lasts() {
 }
 
 /// A server whose search pages have `ms` of budget and a first slice of `first_slice`.
+/// The ids of the tickets `condition` (SQL) holds for, newest first.
+fn ticket_ids(app: &TestApp, condition: &str) -> Vec<i64> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    diesel::sql_query(format!(
+        "SELECT id FROM tickets WHERE {condition} ORDER BY created_at DESC"
+    ))
+    .load::<Id>(&mut app.conn())
+    .unwrap()
+    .into_iter()
+    .map(|r| r.id)
+    .collect()
+}
+
 async fn budgeted(ms: u64, first_slice: i64) -> TestApp {
     TestApp::start_with(move |c| c.search = relay_desk::config::SearchBudget { ms, first_slice })
         .await
