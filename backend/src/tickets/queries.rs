@@ -1511,9 +1511,9 @@ pub fn list(
             // Both halves in one snapshot, so a ticket cannot be missed (or shown twice)
             // because a message arrived between the queries. A search the statistics
             // call rare in both halves runs its exact plan, in a savepoint, each of its
-            // statements (up to four) under a timeout of what is left of the budget: one
-            // it cancels rolls back to the savepoint (and the timeout with it), and the
-            // slices answer instead. Any other error recurs there and is reported. A
+            // statements (up to four) under a timeout of what is left of its half of the
+            // budget: one it cancels rolls back to the savepoint (and the timeout with
+            // it), and the slices answer instead. Any other error recurs there and is reported. A
             // common word, walked anyway, is walked in slices from the start.
             conn.build_transaction()
                 .read_only()
