@@ -67,11 +67,11 @@ pub struct Config {
 /// until the page is full (a phrase of two common words that matches nothing walks the
 /// whole table: 0.6 s at 1M tickets), and one whose exact plan ran out of time, is
 /// answered in slices: the next `first_slice` tickets, then slices sized to what is left
-/// of `ms`, until the page is full or the time is spent. Each statement runs under a
-/// timeout of what is left plus half of `ms`: a slice PostgreSQL cancels ends the page
-/// before it, and when that is the page's first, a slice of `first_slice / 8` tickets
-/// (at most 100) runs without one, so every page moves on. Such a page is `partial`:
-/// its cursor continues the search where it stopped.
+/// of `ms`, until the page is full or the time is spent. Each statement of a slice runs
+/// under a timeout of what is left plus half of `ms`: a slice PostgreSQL cancels ends
+/// the page before it, and when that is the page's first, a slice of `first_slice / 8`
+/// tickets (at most 100) runs without one, so every page moves on. Such a page is
+/// `partial`: its cursor continues the search where it stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchBudget {
     /// `SEARCH_BUDGET_MS`; 0: always in slices, one slice a page.

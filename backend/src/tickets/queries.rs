@@ -1274,19 +1274,20 @@ pub fn list(
         Some(text) => {
             let began = Instant::now();
             let deadline = began + StdDuration::from_millis(budget.ms);
-            // The exact plan has half the budget, so that slices still have time if it
-            // is cancelled.
+            // The exact plan has half the budget and no grace, so that the slices still
+            // have the other half when PostgreSQL cancels it.
             let exact_deadline = began + StdDuration::from_millis(budget.ms / 2);
             // Before each statement of a timed search: what is left until `deadline`, plus
-            // half the budget, becomes its timeout (`false`: nothing is left). The grace
-            // is there because the timeout is for a plan that would take many times the
-            // budget, and a statement cancelled is work lost.
-            let arm = |conn: &mut PgConnection, deadline: Instant| -> AppResult<bool> {
+            // `grace`, becomes its timeout, at least 1 ms (0 would be none; `false`:
+            // nothing is left). The slices' grace is half the budget: their timeout is for
+            // a plan that would take many times the budget, and a statement cancelled is
+            // work lost.
+            let arm = |conn: &mut PgConnection, deadline: Instant, grace: u64| -> AppResult<bool> {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     return Ok(false);
                 }
-                let ms = left.as_millis() as u64 + budget.ms / 2;
+                let ms = (left.as_millis() as u64 + grace).max(1);
                 diesel::sql_query(format!("SET LOCAL statement_timeout = {ms}")).execute(conn)?;
                 Ok(true)
             };
@@ -1297,7 +1298,7 @@ pub fn list(
             // Each statement is timed (`None`: the budget ran out between them).
             let exact = |conn: &mut PgConnection| -> AppResult<Option<Vec<Ticket>>> {
                 let probed = |conn: &mut PgConnection, half, window: Option<&Cursor>| {
-                    if !arm(conn, exact_deadline)? {
+                    if !arm(conn, exact_deadline, 0)? {
                         return Ok(None);
                     }
                     let query = match probe(conn, half)? {
@@ -1305,7 +1306,7 @@ pub fn list(
                         Some(ids) => build(Some(SearchHalf::Ids(&ids)), from, window)?,
                         None => build(Some(half), from, window)?,
                     };
-                    if !arm(conn, exact_deadline)? {
+                    if !arm(conn, exact_deadline, 0)? {
                         return Ok(None);
                     }
                     AppResult::Ok(Some(query.limit(page).load(conn)?))
@@ -1338,7 +1339,7 @@ pub fn list(
              -> AppResult<Option<Slice>> {
                 let armed = |conn: &mut PgConnection| -> AppResult<bool> {
                     if timed {
-                        arm(conn, deadline)
+                        arm(conn, deadline, budget.ms / 2)
                     } else {
                         Ok(true)
                     }
@@ -1519,10 +1520,11 @@ pub fn list(
                 .read_only()
                 .repeatable_read()
                 .run(|conn| {
+                    // After `plans_for`, whose prepared plan is the point (see `WordStats`).
+                    let plans = plans_for(conn, text)?;
                     if filtered {
                         custom_plans(conn)?;
                     }
-                    let plans = plans_for(conn, text)?;
                     let rare = plans.tickets == Plan::Probe && plans.messages == Plan::Probe;
                     if rare && budget.ms > 0 {
                         match conn.transaction(|conn| exact(conn)) {

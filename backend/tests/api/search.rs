@@ -1043,7 +1043,6 @@ async fn slices_grow_while_the_budget_lasts() {
     app.stop().await;
 }
 
-/// A server whose search pages have `ms` of budget and a first slice of `first_slice`.
 /// The ids of the tickets `condition` (SQL) holds for, newest first.
 fn ticket_ids(app: &TestApp, condition: &str) -> Vec<i64> {
     use diesel::RunQueryDsl;
@@ -1062,6 +1061,7 @@ fn ticket_ids(app: &TestApp, condition: &str) -> Vec<i64> {
     .collect()
 }
 
+/// A server whose search pages have `ms` of budget and a first slice of `first_slice`.
 async fn budgeted(ms: u64, first_slice: i64) -> TestApp {
     TestApp::start_with(move |c| c.search = relay_desk::config::SearchBudget { ms, first_slice })
         .await
