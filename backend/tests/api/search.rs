@@ -571,19 +571,7 @@ async fn search_windows_case(budget: Option<relay_desk::config::SearchBudget>) {
     ] {
         diesel::sql_query(sql).execute(&mut app.conn()).unwrap();
     }
-    let id_at = |k: i64| -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Id {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            id: i64,
-        }
-        diesel::sql_query(format!(
-            "SELECT id FROM tickets WHERE number = 'TICK-2020-{k:06}'"
-        ))
-        .get_result::<Id>(&mut app.conn())
-        .unwrap()
-        .id
-    };
+    let id_at = |k: i64| -> i64 { ticket_ids(&app, &format!("number = 'TICK-2020-{k:06}'"))[0] };
     // Ids grow with k (one insert, in order of k).
     let matches: Vec<i64> = titled.iter().chain(&messaged).copied().collect();
     let ordered = |key: fn(&i64) -> (i64, i64)| {
