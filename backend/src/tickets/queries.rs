@@ -1037,46 +1037,35 @@ fn searched(query: TicketQuery<'static>, half: SearchHalf<'_>) -> TicketQuery<'s
                 .bind::<Text, _>(text.to_owned())
                 .sql(")"),
         ),
-        // Only *public* messages: internal notes have no search vector at all (see the
-        // migration), so they can never match. A ticket with many messages asks the
-        // search index, keyed by ticket (`ticket_id + 0`), instead of testing each of its
-        // messages: the planner costs this probe from the average ticket and would always
-        // pick the b-tree, reading every message. `OFFSET 0` keeps each probe per ticket:
-        // without it the planner may build the set of every matching message first
-        // (22,000 rows for "battery timeout" at 5M messages: 100 ms a branch), which is
-        // the rare-term plan's job.
-        SearchHalf::Messages(text) => query.filter(
-            sql::<Bool>(&messages_match_sql(0))
-                .bind::<Text, _>(text.to_owned())
-                .sql(&messages_match_sql(1))
-                .bind::<Text, _>(text.to_owned())
-                .sql(&messages_match_sql(2)),
-        ),
+        SearchHalf::Messages(text) => query.filter(messages_match(text)),
         // `ts_match_vq` is `@@` as a function, which no index serves; a ticket whose
         // title or description matches is not asked for its messages.
         SearchHalf::Either(text) => query.filter(
-            sql::<Bool>("(ts_match_vq(tickets.search, websearch_to_tsquery('english', ")
+            sql::<Bool>("ts_match_vq(tickets.search, websearch_to_tsquery('english', ")
                 .bind::<Text, _>(text.to_owned())
-                .sql(")) OR ")
-                .sql(&messages_match_sql(0))
-                .bind::<Text, _>(text.to_owned())
-                .sql(&messages_match_sql(1))
-                .bind::<Text, _>(text.to_owned())
-                .sql(&messages_match_sql(2))
-                .sql(")"),
+                .sql("))")
+                .or(messages_match(text)),
         ),
         SearchHalf::Ids(ids) => query.filter(tickets::id.eq_any(ids.to_vec())),
     }
 }
 
-/// The message half's test, in three parts around its two binds of the search text
-/// (see `SearchHalf::Messages`).
-fn messages_match_sql(part: usize) -> String {
-    match part {
-        0 => format!("CASE WHEN tickets.last_seq > {BUSY_TICKET} THEN EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id + 0 = tickets.id AND m.search @@ websearch_to_tsquery('english', "),
-        1 => ") OFFSET 0) ELSE EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id AND m.search @@ websearch_to_tsquery('english', ".to_owned(),
-        _ => ") OFFSET 0) END".to_owned(),
-    }
+/// Whether one of the ticket's *public* messages matches `text`. Internal notes have
+/// no search vector at all (see the migration), so they can never match. A ticket with
+/// many messages asks the search index, keyed by ticket (`ticket_id + 0`), instead of
+/// testing each of its messages: the planner costs this probe from the average ticket
+/// and would always pick the b-tree, reading every message. `OFFSET 0` keeps each probe
+/// per ticket: without it the planner may build the set of every matching message first
+/// (22,000 rows for "battery timeout" at 5M messages: 100 ms a branch), which is the
+/// rare-term plan's job.
+fn messages_match(
+    text: &str,
+) -> diesel::expression::SqlLiteral<Bool, impl QueryFragment<Pg> + Send> {
+    sql::<Bool>(&format!("CASE WHEN tickets.last_seq > {BUSY_TICKET} THEN EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id + 0 = tickets.id AND m.search @@ websearch_to_tsquery('english', "))
+        .bind::<Text, _>(text.to_owned())
+        .sql(") OFFSET 0) ELSE EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id AND m.search @@ websearch_to_tsquery('english', ")
+        .bind::<Text, _>(text.to_owned())
+        .sql(") OFFSET 0) END")
 }
 
 /// `query` in the list's order: the sort key, then `id`, both going the same way.
@@ -1360,18 +1349,19 @@ pub fn list(
                         .load(conn)?;
                     let goes_on = ids.len() as i64 > size;
                     ids.truncate(size as usize);
+                    let last_id = ids.last().copied();
                     if !armed(conn)? {
                         return Ok(None);
                     }
                     let within = tickets::table
                         .select(Ticket::as_select())
-                        .filter(tickets::id.eq_any(ids.clone()))
+                        .filter(tickets::id.eq_any(ids))
                         .into_boxed();
                     let found = ordered(searched(within, SearchHalf::Either(text)), key, desc)
                         .limit(page)
                         .load(conn)?;
-                    let last = match ids.last() {
-                        Some(&id) if goes_on => {
+                    let last = match last_id {
+                        Some(id) if goes_on => {
                             if !armed(conn)? {
                                 return Ok(None);
                             }
